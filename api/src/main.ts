@@ -1,0 +1,2 @@
+import { greet } from '@opad/core/hello';
+console.log(greet('api'), process.version);

@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+// One run covers every workspace. Integration tests talk to real Postgres, Redis and an
+// S3-compatible server; each test file isolates itself (own database, own queue prefix).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'services',
+          include: ['{core,api,worker,autoscaler}/src/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          globalSetup: ['core/src/testing/global-setup.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'deploy',
+          include: ['charts/test/**/*.test.ts', 'docker/**/*.test.ts', 'railway/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
