@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions, type ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
+import { STAGES } from './domain.ts';
 
 /** The queue contract shared by api (producer), worker (consumer) and autoscaler (reader). */
 export const GENERATE_QUEUE = 'generate';
@@ -28,3 +29,10 @@ export function createGenerateQueue(connection: ConnectionOptions, prefix: strin
 export async function enqueueGenerate(queue: Queue<GenerateJobData>, data: GenerateJobData): Promise<void> {
   await queue.add(GENERATE_QUEUE, data, { jobId: data.jobId });
 }
+
+/** What the worker reports through `job.updateProgress` and QueueEvents carries to the api. */
+export const jobProgressSchema = z.object({
+  progress: z.number().int().min(0).max(100),
+  stage: z.enum(STAGES),
+});
+export type JobProgress = z.infer<typeof jobProgressSchema>;
