@@ -1,0 +1,72 @@
+import express, { type Express } from 'express';
+import type { Queue } from 'bullmq';
+import type { Database } from '@opad/core/db/connect';
+import type { GenerateJobData } from '@opad/core/queue';
+import type { ObjectStore } from '@opad/core/storage/object-store';
+import type { Logger } from '@opad/core/logger';
+import type { Redis } from '@opad/core/redis';
+import { MAX_JSON_BODY_BYTES } from '@opad/core/http-contract';
+import { ArticleService } from './articles/article-service.ts';
+import { JobEventsHub } from './jobs/job-events.ts';
+import { articleRoutes } from './routes/articles.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { healthRoutes } from './routes/health.ts';
+import { errorHandler, notFoundHandler } from './http/errors.ts';
+import { createHttpMetrics } from './http/metrics.ts';
+import { writeRateLimit } from './http/rate-limit.ts';
+import { buildOpenApiDocument } from './http/openapi.ts';
+
+export interface AppDeps {
+  db: Database;
+  redis: Redis;
+  queue: Queue<GenerateJobData>;
+  hub: JobEventsHub;
+  store: ObjectStore;
+  log: Logger;
+  version: string;
+  rateLimitWritesPerMinute: number;
+  trustProxyHops?: number;
+  traceCarrier?: () => Record<string, string>;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxyHops ?? 0);
+  app.set('json spaces', 0);
+
+  const metrics = createHttpMetrics();
+  app.use(metrics.middleware);
+
+  const openapi = buildOpenApiDocument(deps.version);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  app.use(
+    healthRoutes(
+      {
+        postgres: async () => {
+          await deps.db.sequelize.query('SELECT 1');
+        },
+        redis: async () => {
+          await deps.redis.ping();
+        },
+        objectStore: () => deps.store.check(),
+      },
+      metrics.registry,
+    ),
+  );
+
+  // JSON bodies only; anything else is refused by the routes with 415. The parser's own
+  // errors (too large, malformed) are turned into 413/400 by the error handler.
+  app.use(express.json({ limit: MAX_JSON_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
+
+  const service = new ArticleService({ db: deps.db, queue: deps.queue, store: deps.store, log: deps.log, ...(deps.traceCarrier ? { traceCarrier: deps.traceCarrier } : {}) });
+  app.use(articleRoutes(service, writeRateLimit(deps.rateLimitWritesPerMinute)));
+  app.use(jobRoutes({ db: deps.db, hub: deps.hub }));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.log));
+  return app;
+}

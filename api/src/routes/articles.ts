@@ -1,0 +1,45 @@
+import { Router, type RequestHandler } from 'express';
+import { createArticleSchema, idParamsSchema, listArticlesQuerySchema, type GenerateResponse } from '@opad/core/http-contract';
+import type { ArticleService } from '../articles/article-service.ts';
+import { parseBody, parseParams, parseQuery } from '../http/validate.ts';
+
+export function articleRoutes(service: ArticleService, limitWrites: RequestHandler): Router {
+  const router = Router();
+
+  router.post('/articles', limitWrites, async (req, res) => {
+    const input = parseBody(req, createArticleSchema);
+    const article = await service.create(input);
+    res.status(201).location(`/articles/${article.id}`).json(article);
+  });
+
+  router.get('/articles', async (req, res) => {
+    res.json(await service.list(parseQuery(req, listArticlesQuerySchema)));
+  });
+
+  router.get('/articles/:id', async (req, res) => {
+    res.json(await service.get(parseParams(req, idParamsSchema).id));
+  });
+
+  router.delete('/articles/:id', limitWrites, async (req, res) => {
+    await service.remove(parseParams(req, idParamsSchema).id);
+    res.status(204).end();
+  });
+
+  router.post('/articles/:id/generate', limitWrites, async (req, res) => {
+    const { id } = parseParams(req, idParamsSchema);
+    const { created, job } = await service.generate(id);
+    const body: GenerateResponse = { jobId: job.id, status: job.status };
+    res.status(created ? 202 : 200).location(`/jobs/${job.id}`).json(body);
+  });
+
+  router.get('/articles/:id/content', async (req, res) => {
+    const text = await service.content(parseParams(req, idParamsSchema).id);
+    res.type('text/markdown; charset=utf-8').send(text);
+  });
+
+  router.get('/articles/:id/meta', async (req, res) => {
+    res.json(await service.meta(parseParams(req, idParamsSchema).id));
+  });
+
+  return router;
+}

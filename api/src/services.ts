@@ -1,0 +1,40 @@
+import { QueueEvents } from 'bullmq';
+import { connectDatabase } from '@opad/core/db/connect';
+import { createRedis } from '@opad/core/redis';
+import { createGenerateQueue, GENERATE_QUEUE } from '@opad/core/queue';
+import { createObjectStore } from '@opad/core/storage/create-object-store';
+import type { Logger } from '@opad/core/logger';
+import type { ApiConfig } from './config.ts';
+import { JobEventsHub } from './jobs/job-events.ts';
+import type { AppDeps } from './app.ts';
+
+/** Connects the api to its dependencies; `close()` releases them in reverse order. */
+export function connectServices(config: ApiConfig, log: Logger): Omit<AppDeps, 'version' | 'rateLimitWritesPerMinute'> & { close(): Promise<void> } {
+  const db = connectDatabase(config.DATABASE_URL, { poolMax: config.DB_POOL_MAX });
+  // Producer profile: fail fast while Redis is down so requests answer 503 within a second.
+  const redis = createRedis(config.REDIS_URL, 'producer');
+  redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection error'));
+  const queue = createGenerateQueue(redis, config.QUEUE_PREFIX);
+  queue.on('error', (error) => log.warn({ err: error.message }, 'queue error'));
+  // QueueEvents blocks on XREAD, so it needs its own connection with the retrying profile.
+  const events = new QueueEvents(GENERATE_QUEUE, {
+    connection: createRedis(config.REDIS_URL, 'worker'),
+    prefix: config.QUEUE_PREFIX,
+  });
+  const hub = new JobEventsHub(events, log);
+  const store = createObjectStore(config);
+  return {
+    db,
+    redis,
+    queue,
+    hub,
+    store,
+    log,
+    close: async () => {
+      await hub.close().catch(() => undefined);
+      await queue.close().catch(() => undefined);
+      redis.disconnect();
+      await db.close().catch(() => undefined);
+    },
+  };
+}
