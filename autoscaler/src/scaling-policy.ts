@@ -53,13 +53,8 @@ export function decideReplicas(input: ScalingInput, history: ScalingHistory): Sc
   const { spec, depth, active, currentReplicas: current, busyReplicas, nowMs } = input;
   if (depth > 0 || active > 0 || history.lastActiveMs === undefined) history.lastActiveMs = nowMs;
 
-  let recommended = rawRecommendation(spec, depth);
+  const recommended = rawRecommendation(spec, depth);
   let reason = `depth ${depth} / ${spec.jobsPerReplica} per replica`;
-  // 1 → 0 only after cooldownSeconds with nothing waiting or active.
-  if (recommended === 0 && current > 0 && nowMs - history.lastActiveMs < spec.cooldownSeconds * 1000) {
-    recommended = 1;
-    reason = `queue empty, cooling down (${spec.cooldownSeconds}s) before zero`;
-  }
 
   const up = { ...DEFAULT_SCALE_UP, ...spec.behavior.scaleUp };
   const down = { ...DEFAULT_SCALE_DOWN, ...spec.behavior.scaleDown };
@@ -76,10 +71,19 @@ export function decideReplicas(input: ScalingInput, history: ScalingHistory): Sc
     if (age <= up.stabilizationWindowSeconds * 1000) upRec = Math.min(upRec, r.replicas);
     if (age <= down.stabilizationWindowSeconds * 1000) downRec = Math.max(downRec, r.replicas);
   }
+  // The last step, 1 → 0, is governed by cooldownSeconds (below), not by the down window.
+  if (recommended === 0 && downRec === 1) downRec = 0;
   let desired = current;
   if (desired < upRec) desired = upRec;
   if (desired > downRec) desired = downRec;
   if (desired !== recommended && desired !== current) reason += `, stabilized to ${desired}`;
+
+  // 1 → 0 only after cooldownSeconds with nothing waiting or active (the cooldown is the
+  // stabilization of that last step; the down window applies to the steps before it).
+  if (desired === 0 && current > 0 && nowMs - history.lastActiveMs < spec.cooldownSeconds * 1000) {
+    desired = 1;
+    reason = `queue empty, cooling down (${spec.cooldownSeconds}s) before zero`;
+  }
 
   // Step policies.
   const maxPeriodMs =

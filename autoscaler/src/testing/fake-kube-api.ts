@@ -55,6 +55,7 @@ const KINDS: Record<string, { kind: string; apiVersion: string }> = {
 export interface FakeKubeApiEvents {
   podCreated: [pod: Obj];
   podDeleted: [pod: Obj];
+  scaled: [namespace: string, name: string, replicas: number];
 }
 
 export class FakeKubeApi extends EventEmitter<FakeKubeApiEvents> {
@@ -269,6 +270,7 @@ export class FakeKubeApi extends EventEmitter<FakeKubeApiEvents> {
     const namespace = deployment.metadata.namespace as string;
     const selector = (deployment.spec?.selector?.matchLabels ?? {}) as Record<string, string>;
     const want = Number(deployment.spec?.replicas ?? 1);
+    this.emit('scaled', namespace, deployment.metadata.name as string, want);
     const pods = this.list('v1/pods', namespace, selector);
     for (let i = pods.length; i < want; i += 1) {
       this.podSerial += 1;
