@@ -148,6 +148,7 @@ describe('QueueScaler controller', () => {
     );
     run();
     await waitFor(() => api.replicasOf(NAMESPACE, 'worker') === 5, 3000, '3 prioritized + 2 due delayed');
+    await waitFor(() => statusOf('worker')?.depth === 5, 2000, 'status depth');
     expect(statusOf('worker')).toMatchObject({ depth: 5, prioritized: 3, waiting: 0, active: 0 });
     await queue.pause();
     await waitFor(() => api.replicasOf(NAMESPACE, 'worker') === 0, 5000, 'paused queue scaled to zero');
