@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { context, diag, DiagConsoleLogger, propagation, trace, type DiagLogLevel } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, diagLogLevelFromString, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
+import { setTraceIdsProvider } from '../logger.ts';
+import { readTelemetrySettings, type Env, type SamplerSetting, type TelemetrySettings } from './settings.ts';
+import { traceIdsForLog } from './tracing.ts';
+
+/**
+ * The OpenTelemetry SDK for OPAD's Node services: a tracer provider, W3C propagation, OTLP/HTTP
+ * export and the instrumentations the services need (http, undici/fetch, express, pg, ioredis,
+ * aws-sdk). Started by `register.ts` (`node --import @opad/core/telemetry/register`), before any
+ * app module is loaded, so that the instrumentations patch the modules the app then imports.
+ */
+
+/** Inbound requests that are never traced: probes, metrics scrapes, static assets. */
+const UNTRACED_PATHS = [/^\/(healthz|readyz|livez|metrics)(\/|\?|$)/, /^\/(build|assets)\//, /^\/favicon\.ico/];
+
+export function isUntracedPath(url: string | undefined): boolean {
+  return url !== undefined && UNTRACED_PATHS.some((re) => re.test(url));
+}
+
+function buildSampler(setting: SamplerSetting): Sampler {
+  switch (setting.kind) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(setting.ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(setting.ratio) });
+  }
+}
+
+/** Exporter modules load only when used (the OTLP transformer is not small). */
+async function buildExporter(name: 'otlp' | 'console', settings: TelemetrySettings): Promise<SpanExporter> {
+  if (name === 'console') return new ConsoleSpanExporter();
+  // Endpoint, headers, timeout and compression come from OTEL_EXPORTER_OTLP_* (read by the exporter).
+  if (settings.protocol === 'http/json') {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    return new OTLPTraceExporter();
+  }
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+  return new OTLPTraceExporter();
+}
+
+/**
+ * ESM support: the instrumentations patch CommonJS modules through require-in-the-middle, and
+ * ES modules (and CommonJS modules reached through `import`) through import-in-the-middle's
+ * loader hook. Node 24 runs it in-thread (`module.registerHooks`); older Nodes use the
+ * off-thread `module.register` loader.
+ */
+async function registerEsmHook(): Promise<void> {
+  const hooks = await import('import-in-the-middle/register-hooks.mjs');
+  if (hooks.supportsSyncHooks()) {
+    hooks.register({});
+    return;
+  }
+  const { register } = await import('node:module');
+  register('import-in-the-middle/hook.mjs', import.meta.url);
+}
+
+async function loadInstrumentations(): Promise<Instrumentation[]> {
+  const [{ HttpInstrumentation }, { UndiciInstrumentation }, { ExpressInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }, { AwsInstrumentation }] =
+    await Promise.all([
+      import('@opentelemetry/instrumentation-http'),
+      import('@opentelemetry/instrumentation-undici'),
+      import('@opentelemetry/instrumentation-express'),
+      import('@opentelemetry/instrumentation-pg'),
+      import('@opentelemetry/instrumentation-ioredis'),
+      import('@opentelemetry/instrumentation-aws-sdk'),
+    ]);
+  return [
+    new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => isUntracedPath(req.url) }),
+    new UndiciInstrumentation(),
+    new ExpressInstrumentation(),
+    // Only inside a traced operation: pool housekeeping and BullMQ's blocking polls would otherwise
+    // make a root trace each. Query parameters are never recorded (enhancedDatabaseReporting off).
+    new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+    new IORedisInstrumentation({ requireParentSpan: true }),
+    new AwsInstrumentation({ suppressInternalInstrumentation: true }),
+  ];
+}
+
+function readPackageJson(): { name?: string; version?: string } {
+  try {
+    return JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { name?: string; version?: string };
+  } catch {
+    return {};
+  }
+}
+
+export interface TelemetryHandle {
+  readonly settings: TelemetrySettings;
+  readonly provider: TracerProvider | undefined;
+}
+
+let provider: TracerProvider | undefined;
+let shuttingDown: Promise<void> | undefined;
+
+/** Export what has ended so far (bounded wait). Safe to call when telemetry is off. */
+export async function flushTelemetry(timeoutMillis = 5_000): Promise<void> {
+  await provider?.forceFlush({ timeoutMillis }).catch((e: unknown) => diag.warn('telemetry flush failed', e));
+}
+
+/**
+ * Flush and stop the SDK, once. Apps that end with `process.exit()` after their own drain should
+ * `await shutdownTelemetry()` first; apps that just let the event loop empty need not (the
+ * `beforeExit` hook does it).
+ */
+export function shutdownTelemetry(): Promise<void> {
+  if (!provider) return Promise.resolve();
+  shuttingDown ??= provider.shutdown().catch((e: unknown) => diag.warn('telemetry shutdown failed', e));
+  return shuttingDown;
+}
+
+/**
+ * SIGTERM/SIGINT: the app's own handlers (the worker drains its jobs) keep control. If the app
+ * registered none, the default behaviour — terminate — is kept, after a flush. If it did, the
+ * spans ended so far are flushed now, the rest at `beforeExit` or by the app's `shutdownTelemetry()`.
+ */
+function installShutdownHooks(): void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const others = process.listeners(signal).filter((l) => l !== onSignal);
+    if (others.length > 0) {
+      void flushTelemetry(2_000);
+      return;
+    }
+    const stop = setTimeout(() => undefined, 10_000); // keep the loop alive while flushing
+    void shutdownTelemetry().finally(() => {
+      clearTimeout(stop);
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.once('beforeExit', () => void shutdownTelemetry());
+}
+
+export async function startTelemetry(env: Env = process.env): Promise<TelemetryHandle> {
+  const pkg = readPackageJson();
+  const settings = readTelemetrySettings(env, pkg);
+  if (settings.disabled) return { settings, provider: undefined };
+  if (provider) return { settings, provider };
+
+  const logLevel = env.OTEL_LOG_LEVEL ? diagLogLevelFromString(env.OTEL_LOG_LEVEL) : undefined;
+  if (logLevel !== undefined) diag.setLogger(new DiagConsoleLogger(), { logLevel: logLevel as DiagLogLevel });
+  for (const w of settings.warnings) process.stderr.write(`opentelemetry: ${w}\n`);
+
+  await registerEsmHook();
+
+  const detected = detectResources({ detectors: [envDetector] });
+  const resource = resourceFromAttributes({ 'service.name': settings.serviceName, ...settings.resourceAttributes }).merge(detected);
+
+  const spanProcessors: SpanProcessor[] = [];
+  for (const name of settings.exporters) {
+    if (name === 'none') continue;
+    spanProcessors.push(new BatchSpanProcessor({ exporter: await buildExporter(name, settings), ...definedOnly(settings.batch) }));
+  }
+
+  provider = new TracerProvider({ resource, sampler: buildSampler(settings.sampler), spanProcessors });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  trace.setGlobalTracerProvider(provider);
+  registerInstrumentations({ tracerProvider: provider, instrumentations: await loadInstrumentations() });
+
+  setTraceIdsProvider(traceIdsForLog);
+  installShutdownHooks();
+  return { settings, provider };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

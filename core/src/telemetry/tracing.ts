@@ -1,0 +1,143 @@
+import {
+  context,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+
+/**
+ * Tracing helpers for app code. They use only the OpenTelemetry API: when the SDK is not
+ * started (`OTEL_SDK_DISABLED=true`, unit tests) every call is a cheap no-op that still runs `fn`.
+ */
+
+export type { Attributes, Span, Tracer };
+export { SpanKind, SpanStatusCode };
+
+/** One tracer per component (`getTracer('worker.pipeline')` → scope `opad.worker.pipeline`). */
+export function getTracer(component: string): Tracer {
+  return trace.getTracer(`opad.${component}`);
+}
+
+export interface SpanOptions {
+  readonly kind?: SpanKind;
+  readonly links?: Link[];
+  readonly tracer?: Tracer;
+  /** Start under this context instead of the active one. */
+  readonly parent?: Context;
+}
+
+/** An error's `code` (OPAD's typed errors carry one) becomes `opad.error.code`. */
+export function recordError(span: Span, error: unknown): void {
+  const err = error instanceof Error ? error : new Error(String(error));
+  span.recordException(err);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+  const code = (error as { code?: unknown } | null)?.code;
+  const hasCode = typeof code === 'string' || typeof code === 'number';
+  if (hasCode) span.setAttribute('opad.error.code', String(code));
+  // error.type: a low-cardinality identifier (semantic conventions): the code, else the class name.
+  span.setAttribute('error.type', hasCode ? String(code) : err.name);
+}
+
+/**
+ * Runs `fn` inside a new active span; a thrown error (or rejection) is recorded on the span, which
+ * gets status ERROR, and is rethrown. The span always ends.
+ */
+export async function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T> | T, options: SpanOptions = {}): Promise<T> {
+  const tracer = options.tracer ?? getTracer('app');
+  const parent = options.parent ?? context.active();
+  return tracer.startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes, links: options.links }, parent, async (span) => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** The W3C carrier (`traceparent`, `tracestate`, `baggage`) of the active context: what goes into job data. */
+export function injectTraceContext(ctx: Context = context.active()): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier;
+}
+
+/** The context a carrier describes (the root context when it is empty or malformed). */
+export function extractTraceContext(carrier: Readonly<Record<string, string>> | undefined): Context {
+  return carrier && Object.keys(carrier).length > 0 ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
+}
+
+/** Runs `fn` with the carrier's context active, so the spans it starts join that trace. */
+export function withExtractedContext<T>(carrier: Readonly<Record<string, string>> | undefined, fn: () => T): T {
+  return context.with(extractTraceContext(carrier), fn);
+}
+
+/**
+ * Producer side of the queue hop: a PRODUCER span around the enqueue, and `fn` receives the
+ * carrier to put into the job data (so the consumer's span is that span's child).
+ */
+export function withProducerSpan<T>(
+  queue: string,
+  attributes: Attributes,
+  fn: (carrier: Record<string, string>) => Promise<T> | T,
+): Promise<T> {
+  return withSpan(
+    `${queue} publish`,
+    { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.operation.type': 'send', ...attributes },
+    (span) => fn(injectTraceContext(trace.setSpan(context.active(), span))),
+    { kind: SpanKind.PRODUCER, tracer: getTracer('queue') },
+  );
+}
+
+/**
+ * Consumer side: a CONSUMER span parented to the carrier's context (the producer span), linked to
+ * it as well, so viewers that split traces at a queue still connect the two.
+ */
+export function withConsumerSpan<T>(
+  queue: string,
+  carrier: Readonly<Record<string, string>> | undefined,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<T> | T,
+): Promise<T> {
+  const parent = extractTraceContext(carrier);
+  const producer = trace.getSpanContext(parent);
+  const links: Link[] = producer && isSpanContextValid(producer) ? [{ context: producer }] : [];
+  return withSpan(
+    `${queue} process`,
+    { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.operation.type': 'process', ...attributes },
+    fn,
+    { kind: SpanKind.CONSUMER, tracer: getTracer('queue'), parent, links },
+  );
+}
+
+/** The active trace id, or undefined outside any (valid) span. */
+export function currentTraceId(): string | undefined {
+  const sc = trace.getActiveSpan()?.spanContext();
+  return sc && isSpanContextValid(sc) ? sc.traceId : undefined;
+}
+
+/** For the pino mixin (`setTraceIdsProvider`): `{trace_id, span_id, trace_flags}` or nothing. */
+export function traceIdsForLog(): Record<string, string> {
+  const sc = trace.getActiveSpan()?.spanContext();
+  if (!sc || !isSpanContextValid(sc)) return {};
+  return { trace_id: sc.traceId, span_id: sc.spanId, trace_flags: `0${sc.traceFlags.toString(16)}` };
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** The trace id inside a `traceparent` header value (undefined if malformed or all zeros). */
+export function traceIdFromTraceparent(traceparent: string | undefined): string | undefined {
+  const m = traceparent ? TRACEPARENT.exec(traceparent.trim()) : null;
+  if (!m || m[2] === '0'.repeat(32)) return undefined;
+  return m[2];
+}
