@@ -22,6 +22,8 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 300_000,
+          // Fetches helm once (scripts/fetch-helm.sh, cached in .tools/) and builds chart dependencies.
+          globalSetup: ['charts/test/global-setup.ts'],
         },
       },
     ],
