@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
+      // The web's unit tests (components in jsdom, loaders/actions against a stand-in api server).
+      'web/vitest.config.ts',
       {
         test: {
           name: 'services',
