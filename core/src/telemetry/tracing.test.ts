@@ -1,0 +1,215 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, setTraceIdsProvider } from '../logger.ts';
+import { llmResultFromCompletion, withLlmSpan } from './llm.ts';
+import {
+  currentTraceId,
+  injectTraceContext,
+  traceIdFromTraceparent,
+  traceIdsForLog,
+  withConsumerSpan,
+  withExtractedContext,
+  withProducerSpan,
+  withSpan,
+} from './tracing.ts';
+
+const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+const contextManager = new AsyncLocalStorageContextManager();
+
+beforeAll(() => {
+  context.setGlobalContextManager(contextManager.enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+});
+afterEach(() => {
+  exporter.reset();
+  delete process.env.OPAD_OTEL_CAPTURE_CONTENT;
+});
+afterAll(async () => {
+  await provider.shutdown();
+  trace.disable();
+  propagation.disable();
+  context.disable();
+});
+
+const spanNamed = (name: string) => {
+  const span = exporter.getFinishedSpans().find((s) => s.name === name);
+  if (!span) throw new Error(`no span ${name}: ${exporter.getFinishedSpans().map((s) => s.name).join(', ')}`);
+  return span;
+};
+
+describe('withSpan', () => {
+  it('makes nested spans parent and child and returns the value', async () => {
+    const value = await withSpan('outer', { 'opad.article.id': 'a1' }, () => withSpan('inner', {}, async () => 42));
+    expect(value).toBe(42);
+    const outer = spanNamed('outer');
+    const inner = spanNamed('inner');
+    expect(inner.parentSpanContext?.spanId).toBe(outer.spanContext().spanId);
+    expect(outer.attributes['opad.article.id']).toBe('a1');
+  });
+
+  it('records the exception and the error status, with the code of a typed error, and rethrows', async () => {
+    class StageError extends Error {
+      readonly code = 'SOURCE_FETCH_FAILED';
+    }
+    await expect(withSpan('failing', {}, () => Promise.reject(new StageError('refused')))).rejects.toThrow('refused');
+    const span = spanNamed('failing');
+    expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'refused' });
+    expect(span.attributes['opad.error.code']).toBe('SOURCE_FETCH_FAILED');
+    expect(span.attributes['error.type']).toBe('SOURCE_FETCH_FAILED');
+    expect(span.events.map((e) => e.name)).toContain('exception');
+    expect(span.ended).toBe(true);
+  });
+
+  it('handles synchronous throws too', async () => {
+    await expect(
+      withSpan('sync', {}, () => {
+        throw new TypeError('bad');
+      }),
+    ).rejects.toThrow('bad');
+    expect(spanNamed('sync').attributes['error.type']).toBe('TypeError');
+  });
+});
+
+describe('propagation through the queue', () => {
+  it('injects a W3C carrier and continues the trace from it elsewhere', async () => {
+    let carrier: Record<string, string> = {};
+    await withSpan('request', {}, async () => {
+      carrier = injectTraceContext();
+    });
+    expect(carrier.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const request = spanNamed('request');
+    await withExtractedContext(carrier, () => withSpan('later', {}, async () => undefined));
+    const later = spanNamed('later');
+    expect(later.spanContext().traceId).toBe(request.spanContext().traceId);
+    expect(later.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+  });
+
+  it('parents the consumer span to the producer span and links it', async () => {
+    let data: { trace: Record<string, string> } = { trace: {} };
+    await withSpan('POST /articles/:id/generate', {}, () =>
+      withProducerSpan('generate', { 'messaging.message.id': 'job-1' }, async (carrier) => {
+        data = { trace: carrier };
+      }),
+    );
+    // the worker: no active context of its own
+    await context.with(context.active(), () =>
+      withConsumerSpan('generate', data.trace, { 'opad.job.id': 'job-1' }, () => withSpan('adapt', {}, async () => undefined)),
+    );
+    const producer = spanNamed('generate publish');
+    const consumer = spanNamed('generate process');
+    const stage = spanNamed('adapt');
+    expect(producer.kind).toBe(SpanKind.PRODUCER);
+    expect(consumer.kind).toBe(SpanKind.CONSUMER);
+    expect(consumer.spanContext().traceId).toBe(producer.spanContext().traceId);
+    expect(consumer.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
+    expect(consumer.links[0]?.context.spanId).toBe(producer.spanContext().spanId);
+    expect(stage.parentSpanContext?.spanId).toBe(consumer.spanContext().spanId);
+  });
+
+  it('starts a new trace from an empty or malformed carrier', async () => {
+    await withConsumerSpan('generate', {}, {}, async () => undefined);
+    await withConsumerSpan('generate', { traceparent: 'garbage' }, {}, async () => undefined);
+    const spans = exporter.getFinishedSpans();
+    expect(spans).toHaveLength(2);
+    for (const s of spans) {
+      expect(s.parentSpanContext).toBeUndefined();
+      expect(s.links).toEqual([]);
+    }
+  });
+});
+
+describe('trace ids for logs and headers', () => {
+  it('gives the active ids, and nothing outside a span', async () => {
+    expect(traceIdsForLog()).toEqual({});
+    expect(currentTraceId()).toBeUndefined();
+    await withSpan('logged', {}, async (span) => {
+      expect(traceIdsForLog()).toEqual({ trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId, trace_flags: '01' });
+      expect(currentTraceId()).toBe(span.spanContext().traceId);
+    });
+  });
+
+  it('puts them on pino log lines through the logger mixin', async () => {
+    const lines: string[] = [];
+    setTraceIdsProvider(traceIdsForLog);
+    try {
+      // streamWrite sees the serialized line; returning '' keeps the test output clean
+      const log = createLogger('test', 'info', { hooks: { streamWrite: (line) => (lines.push(line), '') } });
+      await withSpan('with-log', {}, async () => log.info('hello'));
+      log.info('outside');
+    } finally {
+      setTraceIdsProvider(() => ({}));
+    }
+    const span = spanNamed('with-log').spanContext();
+    expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'hello', trace_id: span.traceId, span_id: span.spanId });
+    expect(JSON.parse(lines[1]!)).not.toHaveProperty('trace_id');
+  });
+
+  it('reads the trace id out of a traceparent header', () => {
+    expect(traceIdFromTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(traceIdFromTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01')).toBeUndefined();
+    expect(traceIdFromTraceparent('nonsense')).toBeUndefined();
+    expect(traceIdFromTraceparent(undefined)).toBeUndefined();
+  });
+});
+
+describe('withLlmSpan', () => {
+  const completion = {
+    id: 'chatcmpl-1',
+    model: 'gpt-4o-mini-2024-07-18',
+    usage: { prompt_tokens: 120, completion_tokens: 80, total_tokens: 200 },
+    choices: [{ finish_reason: 'stop', message: { content: 'Der Text, vereinfacht.' } }],
+  };
+  const messages = [{ role: 'user', content: 'Rewrite this secret article for A2' }];
+
+  it('records model, usage and finish reasons, but no prompt or completion text by default', async () => {
+    const result = await withLlmSpan({ model: 'gpt-4o-mini', stage: 'adapt', messages, temperature: 0.2 }, async () => completion);
+    expect(result).toBe(completion);
+    const span = spanNamed('chat gpt-4o-mini');
+    expect(span.kind).toBe(SpanKind.CLIENT);
+    expect(span.attributes).toMatchObject({
+      'gen_ai.system': 'openai',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.request.temperature': 0.2,
+      'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
+      'gen_ai.response.id': 'chatcmpl-1',
+      'gen_ai.usage.input_tokens': 120,
+      'gen_ai.usage.output_tokens': 80,
+      'gen_ai.response.finish_reasons': ['stop'],
+      'opad.stage': 'adapt',
+    });
+    const text = JSON.stringify(span.attributes) + JSON.stringify(span.events);
+    expect(text).not.toContain('secret article');
+    expect(text).not.toContain('vereinfacht');
+  });
+
+  it('records the text only with OPAD_OTEL_CAPTURE_CONTENT=true', async () => {
+    process.env.OPAD_OTEL_CAPTURE_CONTENT = 'true';
+    await withLlmSpan({ model: 'gpt-4o-mini', messages }, async () => completion);
+    const span = spanNamed('chat gpt-4o-mini');
+    expect(String(span.attributes['gen_ai.input.messages'])).toContain('secret article');
+    expect(String(span.attributes['gen_ai.output.messages'])).toContain('vereinfacht');
+  });
+
+  it('records a failed call as an error', async () => {
+    const apiError = Object.assign(new Error('429 Rate limit reached'), { status: 429, code: 'rate_limit_exceeded' });
+    await expect(withLlmSpan({ model: 'gpt-4o-mini' }, () => Promise.reject(apiError))).rejects.toThrow('429');
+    const span = spanNamed('chat gpt-4o-mini');
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['error.type']).toBe('rate_limit_exceeded');
+  });
+
+  it('reads Responses-API usage as well', () => {
+    expect(llmResultFromCompletion({ id: 'resp_1', model: 'm', status: 'completed', usage: { input_tokens: 3, output_tokens: 4 } })).toMatchObject({
+      inputTokens: 3,
+      outputTokens: 4,
+      finishReasons: ['completed'],
+    });
+    expect(llmResultFromCompletion(undefined)).toEqual({});
+  });
+});
