@@ -18,6 +18,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import { setTraceIdsProvider } from '../logger.ts';
+import { RemixInstrumentation } from './remix-instrumentation.ts';
 import { readTelemetrySettings, type Env, type SamplerSetting, type TelemetrySettings } from './settings.ts';
 import { traceIdsForLog } from './tracing.ts';
 
@@ -106,6 +107,7 @@ async function loadInstrumentations(): Promise<Instrumentation[]> {
     new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
     new IORedisInstrumentation({ requireParentSpan: true }),
     new AwsInstrumentation({ suppressInternalInstrumentation: true }),
+    new RemixInstrumentation(),
   ];
 }
 
