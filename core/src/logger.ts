@@ -7,10 +7,14 @@ export type { Logger };
  * running (registered by `telemetry/register.ts`), so a log line leads to its trace.
  */
 type TraceIdsProvider = () => Record<string, string>;
-let traceIds: TraceIdsProvider = () => ({});
+// Kept on globalThis: the web bundles its own copy of this module into its server build, while
+// the instrumentation entry (loaded first, unbundled) sets the provider on the shared one.
+const PROVIDER = Symbol.for('opad.logger.traceIdsProvider');
+const slot = globalThis as unknown as Record<symbol, TraceIdsProvider | undefined>;
+const traceIds = (): Record<string, string> => slot[PROVIDER]?.() ?? {};
 
 export function setTraceIdsProvider(provider: TraceIdsProvider): void {
-  traceIds = provider;
+  slot[PROVIDER] = provider;
 }
 
 export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info', options: LoggerOptions = {}): Logger {
