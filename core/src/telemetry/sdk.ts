@@ -18,6 +18,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import { setTraceIdsProvider } from '../logger.ts';
+import { setContextAttacher } from './stages.ts';
 import { RemixInstrumentation } from './remix-instrumentation.ts';
 import { readTelemetrySettings, type Env, type SamplerSetting, type TelemetrySettings } from './settings.ts';
 import { traceIdsForLog } from './tracing.ts';
@@ -189,7 +190,9 @@ export async function startTelemetry(env: Env = process.env): Promise<TelemetryH
   }
 
   provider = new TracerProvider({ resource, sampler: buildSampler(settings.sampler), spanProcessors });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  setContextAttacher((ctx) => void contextManager.attach(ctx));
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   trace.setGlobalTracerProvider(provider);
   registerInstrumentations({ tracerProvider: provider, instrumentations: await loadInstrumentations() });

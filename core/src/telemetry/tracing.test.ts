@@ -5,6 +5,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, setTraceIdsProvider } from '../logger.ts';
 import { llmResultFromCompletion, withLlmSpan } from './llm.ts';
+import { createStageSpans, setContextAttacher } from './stages.ts';
 import {
   currentTraceId,
   injectTraceContext,
@@ -24,12 +25,14 @@ beforeAll(() => {
   context.setGlobalContextManager(contextManager.enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
+  setContextAttacher((ctx) => void contextManager.attach(ctx));
 });
 afterEach(() => {
   exporter.reset();
   delete process.env.OPAD_OTEL_CAPTURE_CONTENT;
 });
 afterAll(async () => {
+  setContextAttacher(undefined);
   await provider.shutdown();
   trace.disable();
   propagation.disable();
@@ -211,5 +214,67 @@ describe('withLlmSpan', () => {
       finishReasons: ['completed'],
     });
     expect(llmResultFromCompletion(undefined)).toEqual({});
+  });
+});
+
+describe('createStageSpans', () => {
+  // The worker's shape: a generator reports stages through a callback and awaits in between.
+  async function generate(stage: (name: string) => Promise<void>, failAt?: string) {
+    for (const name of ['select', 'adapt', 'review']) {
+      await stage(name);
+      await withSpan(`work in ${name}`, {}, async () => {
+        await new Promise((r) => setTimeout(r, 1));
+        if (name === failAt) throw Object.assign(new Error(`${name} broke`), { code: 'llm_malformed' });
+      });
+    }
+  }
+
+  it('makes sequential stage spans under the job span, with the work of each stage nested in it', async () => {
+    await withSpan('generate process', {}, async () => {
+      const stages = createStageSpans();
+      try {
+        await generate(async (name) => stages.enter(name));
+      } finally {
+        stages.end();
+      }
+    });
+    const job = spanNamed('generate process');
+    for (const name of ['select', 'adapt', 'review']) {
+      const stage = spanNamed(name);
+      expect(stage.parentSpanContext?.spanId, name).toBe(job.spanContext().spanId);
+      expect(stage.attributes['opad.stage']).toBe(name);
+      expect(spanNamed(`work in ${name}`).parentSpanContext?.spanId).toBe(stage.spanContext().spanId);
+    }
+  });
+
+  it('records the error on the stage that failed, not on the others', async () => {
+    await expect(
+      withSpan('generate process', {}, async () => {
+        const stages = createStageSpans();
+        try {
+          await generate(async (name) => stages.enter(name), 'adapt');
+        } catch (error) {
+          stages.fail(error);
+          throw error;
+        }
+      }),
+    ).rejects.toThrow('adapt broke');
+    expect(spanNamed('adapt').status.code).toBe(SpanStatusCode.ERROR);
+    expect(spanNamed('adapt').attributes['opad.error.code']).toBe('llm_malformed');
+    expect(spanNamed('select').status.code).toBe(SpanStatusCode.UNSET);
+    expect(exporter.getFinishedSpans().some((s) => s.name === 'review')).toBe(false);
+  });
+
+  it('keeps concurrent jobs apart', async () => {
+    const run = (id: string) =>
+      withSpan(`job ${id}`, {}, async () => {
+        const stages = createStageSpans();
+        await generate(async (name) => stages.enter(`${name}-${id}`));
+        stages.end();
+      });
+    await Promise.all([run('a'), run('b')]);
+    for (const id of ['a', 'b']) {
+      expect(spanNamed(`adapt-${id}`).parentSpanContext?.spanId).toBe(spanNamed(`job ${id}`).spanContext().spanId);
+    }
   });
 });
