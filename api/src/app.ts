@@ -6,6 +6,7 @@ import type { ObjectStore } from '@opad/core/storage/object-store';
 import type { Logger } from '@opad/core/logger';
 import type { Redis } from '@opad/core/redis';
 import { MAX_JSON_BODY_BYTES } from '@opad/core/http-contract';
+import { traceIdHeader } from '@opad/core/telemetry/tracing';
 import { ArticleService } from './articles/article-service.ts';
 import { JobEventsHub } from './jobs/job-events.ts';
 import { articleRoutes } from './routes/articles.ts';
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxyHops ?? 0);
   app.set('json spaces', 0);
+  app.use(traceIdHeader()); // x-trace-id: the request's trace id, for bug reports
 
   const metrics = createHttpMetrics();
   app.use(metrics.middleware);

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { loadConfigOrExit } from '@opad/core/config';
 import { createLogger } from '@opad/core/logger';
+import { injectTraceContext } from '@opad/core/telemetry/tracing';
 import { configSchema } from './config.ts';
 import { createApp } from './app.ts';
 import { connectServices } from './services.ts';
@@ -14,6 +15,8 @@ const app = createApp({
   version,
   rateLimitWritesPerMinute: config.RATE_LIMIT_WRITES_PER_MINUTE,
   trustProxyHops: config.TRUST_PROXY_HOPS,
+  // W3C context of the generate request, stored with the job row and carried in the job data.
+  traceCarrier: () => injectTraceContext(),
 });
 
 const server = createServer(app);
