@@ -1,5 +1,6 @@
 import { loadConfigOrExit } from '@opad/core/config';
 import { createLogger } from '@opad/core/logger';
+import { shutdownTelemetry } from '@opad/core/telemetry/sdk';
 import { configSchema } from './config.ts';
 import { startWorkerApp } from './worker-app.ts';
 
@@ -17,7 +18,8 @@ try {
     }
     logger.info({ signal }, 'signal received');
     app.shutdown().then(
-      () => process.exit(0),
+      // the last jobs' spans go out before the exit
+      () => shutdownTelemetry().finally(() => process.exit(0)),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);

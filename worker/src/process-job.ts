@@ -2,10 +2,12 @@ import { UnrecoverableError, WaitingError, type Job as QueueJob } from 'bullmq';
 import { STAGE_PROGRESS, type Stage } from '@opad/core/domain';
 import { AppError, GenerationError } from '@opad/core/errors';
 import { articleMetaSchema, type ArticleMeta } from '@opad/core/http-contract';
-import { generateJobDataSchema, type GenerateJobData, type JobProgress } from '@opad/core/queue';
+import { GENERATE_QUEUE, generateJobDataSchema, type GenerateJobData, type JobProgress } from '@opad/core/queue';
 import { objectKeys } from '@opad/core/domain';
 import type { Logger } from '@opad/core/logger';
 import type { ObjectStore } from '@opad/core/storage/object-store';
+import { createStageSpans } from '@opad/core/telemetry/stages';
+import { withConsumerSpan } from '@opad/core/telemetry/tracing';
 import type { Generator } from './generators/generator.ts';
 import { countWords } from './generators/generator.ts';
 import type { JobRows } from './job-rows.ts';
@@ -53,7 +55,7 @@ async function readStoredMeta(store: ObjectStore, articleId: string): Promise<Ar
 export function createProcessor(deps: ProcessorDeps) {
   const { rows, store, generator, metrics, logger } = deps;
 
-  return async function processGenerateJob(job: QueueJob<GenerateJobData>, token?: string, signal?: AbortSignal): Promise<JobOutcome> {
+  const processAttempt = async (job: QueueJob<GenerateJobData>, token?: string, signal?: AbortSignal): Promise<JobOutcome> => {
     const parsed = generateJobDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid job data: ${parsed.error.message}`);
     const { jobId, articleId } = parsed.data;
@@ -82,10 +84,12 @@ export function createProcessor(deps: ProcessorDeps) {
 
     const startedAt = performance.now();
     metrics.activeJobs.inc();
+    const stages = createStageSpans(); // source, select, adapt, review, gloss, store: child spans of the job's span
     let stageStart = startedAt;
     let current: Stage = 'source';
     const report = async (stage: Stage) => {
       abort.throwIfAborted();
+      stages.enter(stage);
       const now = performance.now();
       if (stage !== current) metrics.stageDuration.observe({ stage: current }, (now - stageStart) / 1000);
       stageStart = now;
@@ -137,6 +141,7 @@ export function createProcessor(deps: ProcessorDeps) {
         log.warn({ stage: current }, 'job released to another worker at shutdown');
         throw new WaitingError();
       }
+      stages.fail(error);
       const { code, message, retryable } = classify(error);
       const attempts = job.opts.attempts ?? 1;
       const final = !retryable || job.attemptsMade + 1 >= attempts;
@@ -149,7 +154,15 @@ export function createProcessor(deps: ProcessorDeps) {
       if (!retryable) throw new UnrecoverableError(`${code}: ${message}`);
       throw error;
     } finally {
+      stages.end();
       metrics.activeJobs.dec();
     }
+  };
+
+  // One CONSUMER span per attempt, parented to the api request that enqueued the job (job.data.trace).
+  return function processGenerateJob(job: QueueJob<GenerateJobData>, token?: string, signal?: AbortSignal): Promise<JobOutcome> {
+    const data = job.data as Partial<GenerateJobData> | undefined;
+    const attributes = { 'messaging.message.id': job.id ?? '', 'opad.job.id': data?.jobId ?? '', 'opad.article.id': data?.articleId ?? '', 'opad.job.attempt': job.attemptsMade + 1 };
+    return withConsumerSpan(GENERATE_QUEUE, data?.trace, attributes, () => processAttempt(job, token, signal));
   };
 }

@@ -1,6 +1,7 @@
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import type { z } from 'zod';
 import { GenerationError } from '@opad/core/errors';
+import { withLlmSpan } from '@opad/core/telemetry/llm';
 import type { Usage } from '@opad/core/http-contract';
 import { countWords, type GenerationContext, type GenerationRequest, type GenerationResult, type Generator } from '../generator.ts';
 import * as prompts from './prompts.ts';
@@ -100,16 +101,20 @@ export class OpenAIGenerator implements Generator {
 
   private async call(name: string, schema: object, system: string, user: string, signal: AbortSignal) {
     try {
-      return await this.client.chat.completions.create(
-        {
-          model: this.model,
-          messages: [
-            { role: 'system', content: system },
-            { role: 'user', content: user },
-          ],
-          response_format: { type: 'json_schema', json_schema: { name, strict: true, schema: schema as Record<string, unknown> } },
-        },
-        { signal },
+      const messages = [
+        { role: 'system' as const, content: system },
+        { role: 'user' as const, content: user },
+      ];
+      // A `chat <model>` span with GenAI attributes; the text only with OPAD_OTEL_CAPTURE_CONTENT=true.
+      return await withLlmSpan({ model: this.model, messages }, () =>
+        this.client.chat.completions.create(
+          {
+            model: this.model,
+            messages,
+            response_format: { type: 'json_schema', json_schema: { name, strict: true, schema: schema as Record<string, unknown> } },
+          },
+          { signal },
+        ),
       );
     } catch (error) {
       if (error instanceof APIUserAbortError || signal.aborted) throw signal.reason ?? error;
