@@ -102,11 +102,13 @@ export function createProcessor(deps: ProcessorDeps) {
       await rows.start(jobId, articleId);
       await report('source');
       const candidates = await resolveSources(article, deps.sources, abort);
+      const generatorStart = performance.now();
       const result = await generator.generate(
         { articleId, jobId, language: article.language, level: article.level, targetWords: article.targetWords, candidates },
         { stage: report, signal: abort },
       );
 
+      const generatorMs = performance.now() - generatorStart;
       await report('store');
       const meta: ArticleMeta = articleMetaSchema.parse({
         articleId,
@@ -131,7 +133,7 @@ export function createProcessor(deps: ProcessorDeps) {
       await job.updateProgress({ progress: 100, stage: 'store' } satisfies JobProgress);
       metrics.jobsCompleted.inc({ generator: generator.name });
       metrics.jobDuration.observe({ outcome: 'succeeded' }, (performance.now() - startedAt) / 1000);
-      log.info({ words: meta.wordCount, usage: meta.usage, marked }, 'article generated');
+      log.info({ words: meta.wordCount, usage: meta.usage, marked, generatorMs: Math.round(generatorMs * 100) / 100, totalMs: Math.round((performance.now() - startedAt) * 100) / 100 }, 'article generated');
       return { outcome: 'succeeded' };
     } catch (error) {
       if (abort.aborted && abort.reason === RELEASED_FOR_SHUTDOWN) {
