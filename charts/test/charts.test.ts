@@ -77,6 +77,10 @@ const umbrellaSets: Record<string, object> = {
   },
 };
 
+// The OPAD autoscaler (charts/autoscaler, its own issue) as the worker's replica owner.
+const HAS_AUTOSCALER = existsSync(join(CHARTS, 'autoscaler/Chart.yaml'));
+if (HAS_AUTOSCALER) umbrellaSets.autoscaler = { autoscaler: { enabled: true }, worker: { autoscaling: { enabled: true } } };
+
 const renders: { chart: string; set: string; values: object }[] = [
   ...Object.entries(umbrellaSets).map(([set, values]) => ({ chart: 'opad', set, values })),
   ...SERVICES.flatMap((svc) => Object.entries(serviceSets(svc)).map(([set, values]) => ({ chart: svc, set, values }))),
@@ -139,7 +143,9 @@ describe.each(renders)('$chart with $set values', ({ chart, set, values }) => {
     for (const w of workloads(render(chart, set, values))) {
       const pod = podSpec(w);
       expect(pod.securityContext?.runAsNonRoot, `${w.kind}/${w.metadata.name} pod runAsNonRoot`).toBe(true);
-      expect(pod.automountServiceAccountToken, `${w.kind}/${w.metadata.name} automountServiceAccountToken`).toBe(false);
+      // Only the autoscaler talks to the Kubernetes API; nothing else gets a token.
+      const isOperator = w.metadata.labels?.['app.kubernetes.io/name'] === 'autoscaler';
+      if (!isOperator) expect(pod.automountServiceAccountToken, `${w.kind}/${w.metadata.name} automountServiceAccountToken`).toBe(false);
       for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) assertContainerHardening(`${w.kind}/${w.metadata.name}/${c.name}`, c, pod);
     }
   });
@@ -307,6 +313,22 @@ describe('umbrella', () => {
   it('points every image at the shared registry and tag in the production set', () => {
     const objs = render('opad', 'production', umbrellaSets.production!);
     for (const w of workloads(objs)) for (const c of podSpec(w).containers) expect(c.image).toMatch(/^registry\.example\.com\/opad\/(api|worker|web):1\.2\.3$/);
+  });
+});
+
+describe.skipIf(!HAS_AUTOSCALER)('umbrella with the OPAD autoscaler', () => {
+  it('renders a QueueScaler aimed at this release’s worker, which then has no replicas', () => {
+    const objs = render('opad', 'autoscaler', umbrellaSets.autoscaler!);
+    const qs = objs.find((o) => o.kind === 'QueueScaler')!;
+    expect((qs.spec as { targetRef: { name: string } }).targetRef.name).toBe('opad-worker');
+    expect(find(objs, 'Deployment', 'opad-worker').spec).not.toHaveProperty('replicas');
+    expect(byKind(objs, 'ScaledObject')).toHaveLength(0);
+  });
+
+  it('refuses the autoscaler together with KEDA', () => {
+    const r = runHelm(['template', 'opad', join(CHARTS, 'opad'), '-f', valuesFile({ ...umbrellaSets.autoscaler!, keda: { enabled: true } })]);
+    expect(r.ok).toBe(false);
+    expect(r.stderr).toMatch(/pick one/);
   });
 });
 

@@ -62,6 +62,10 @@ helm install opad charts/opad -n opad --create-namespace \\
 helm test opad -n opad
 \`\`\`
 
+OPAD autoscaler: \`--set autoscaler.enabled=true --set worker.autoscaling.enabled=true\` installs
+charts/autoscaler (the QueueScaler operator, its CRD and RBAC) and a QueueScaler for this
+release's worker; it counts waiting + prioritized + active jobs and drains idle pods first.
+
 KEDA: \`--set keda.enabled=true --set worker.autoscaling.enabled=true\` (the chart refuses the first
 without the second, so a \`helm upgrade\` never resets the replica count KEDA set). KEDA's Redis
 scaler watches the \`<QUEUE_PREFIX>:generate:wait\` list only; prioritized and active jobs are not
