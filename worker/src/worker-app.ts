@@ -47,10 +47,10 @@ export async function startWorkerApp(config: WorkerConfig, options: WorkerAppOpt
   const store = options.store ?? createObjectStore(config);
   const generator =
     options.generator ??
-    createGenerator(config, (usage) => {
+    (await createGenerator(config, (usage) => {
       metrics.llmTokens.inc({ direction: 'input' }, usage.inputTokens);
       metrics.llmTokens.inc({ direction: 'output' }, usage.outputTokens);
-    });
+    }));
   const rows = createJobRows(db);
 
   // The sweeper's producer connection fails fast while Redis is down (and tries again next round);

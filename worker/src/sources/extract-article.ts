@@ -56,12 +56,4 @@ export function extractArticle(html: string, url: string): ExtractedArticle {
   };
 }
 
-/** Plain text (pasted, or served as text/plain) normalised to paragraphs. */
-export function normaliseText(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .split(/\n\s*\n/)
-    .map((p) => clean(p))
-    .filter(Boolean)
-    .join('\n\n');
-}
+export { normaliseText } from './normalise-text.ts';

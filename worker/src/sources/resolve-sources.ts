@@ -2,7 +2,7 @@ import { GenerationError } from '@opad/core/errors';
 import type { Article } from '@opad/core/db/models';
 import type { SourceDocument } from '../generators/generator.ts';
 import { countWords } from '../generators/generator.ts';
-import { extractArticle, normaliseText } from './extract-article.ts';
+import { normaliseText } from './normalise-text.ts';
 import { safeFetch, type ResolveHost } from './safe-fetch.ts';
 import { searchUnavailable, type SearchProvider } from './search-provider.ts';
 
@@ -23,6 +23,8 @@ export async function fetchDocument(url: string, options: SourceOptions, signal:
   if (page.contentType.startsWith('text/plain')) {
     return { kind: 'url', url: page.url, title: null, siteName: new URL(page.url).hostname, byline: null, text: normaliseText(page.body) };
   }
+  // Readability + linkedom load on the first web page (~17 MB the worker does not need otherwise).
+  const { extractArticle } = await import('./extract-article.ts');
   const article = extractArticle(page.body, page.url);
   return { kind: 'url', url: page.url, title: article.title, siteName: article.siteName ?? new URL(page.url).hostname, byline: article.byline, text: article.text };
 }

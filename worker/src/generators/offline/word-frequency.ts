@@ -7,6 +7,7 @@ import type { Level } from '@opad/core/domain';
  * spoken in film and TV subtitles): rank 1 is the most common. Loaded once, on first use.
  */
 let ranks: Map<string, number> | undefined;
+const MAX_RANK = 30_000;
 
 function load(): Map<string, number> {
   const require = createRequire(import.meta.url);
@@ -17,7 +18,8 @@ function load(): Map<string, number> {
   const map = new Map<string, number>();
   const re = /"word":\s*"((?:[^"\\]|\\.)*)"/g;
   let rank = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
+  // Ranks past MAX_RANK all count as rare (every level's known vocabulary is far smaller).
+  for (let m = re.exec(text); m && rank < MAX_RANK; m = re.exec(text)) {
     rank++;
     const key = (m[1] as string).toLowerCase();
     if (!map.has(key)) map.set(key, rank);
