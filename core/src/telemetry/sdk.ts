@@ -90,7 +90,7 @@ async function registerEsmHook(): Promise<void> {
 }
 
 async function loadInstrumentations(): Promise<Instrumentation[]> {
-  const [{ HttpInstrumentation }, { UndiciInstrumentation }, { ExpressInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }, { AwsInstrumentation }] =
+  const [{ HttpInstrumentation }, { UndiciInstrumentation }, { ExpressInstrumentation, ExpressLayerType }, { PgInstrumentation }, { IORedisInstrumentation }, { AwsInstrumentation }] =
     await Promise.all([
       import('@opentelemetry/instrumentation-http'),
       import('@opentelemetry/instrumentation-undici'),
@@ -102,7 +102,8 @@ async function loadInstrumentations(): Promise<Instrumentation[]> {
   return [
     new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => isUntracedPath(req.url) }),
     new UndiciInstrumentation(),
-    new ExpressInstrumentation(),
+    // Route handlers only: a span per middleware (json parser, metrics…) is noise and costs.
+    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
     // Only inside a traced operation: pool housekeeping and BullMQ's blocking polls would otherwise
     // make a root trace each. Query parameters are never recorded (enhancedDatabaseReporting off).
     new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
