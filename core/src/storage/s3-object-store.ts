@@ -1,14 +1,11 @@
-import {
-  S3Client,
-  PutObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  DeleteObjectCommand,
-  HeadBucketCommand,
-  NoSuchKey,
-  NotFound,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { assertSafeKey, type ObjectStore } from './object-store.ts';
+
+// The AWS SDK costs ~13 MB of heap; load it only when an S3 store is actually used, so the
+// disk-backed `make dev` and the services' idle memory do not pay for it.
+type Sdk = typeof import('@aws-sdk/client-s3');
+let sdkPromise: Promise<Sdk> | undefined;
+const loadSdk = (): Promise<Sdk> => (sdkPromise ??= import('@aws-sdk/client-s3'));
 
 export interface S3StoreOptions {
   bucket: string;
@@ -20,19 +17,30 @@ export interface S3StoreOptions {
 }
 
 const isMissing = (error: unknown): boolean =>
-  error instanceof NoSuchKey ||
-  error instanceof NotFound ||
+  (error as { name?: string }).name === 'NoSuchKey' ||
+  (error as { name?: string }).name === 'NotFound' ||
   (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
 
 /** S3-compatible store (AWS S3, Cloudflare R2, MinIO) through the AWS SDK v3. */
 export class S3ObjectStore implements ObjectStore {
   readonly kind = 's3' as const;
   readonly bucket: string;
-  private readonly client: S3Client;
+  private readonly options: S3StoreOptions;
+  private clientPromise: Promise<{ client: S3Client; sdk: Sdk }> | undefined;
 
   constructor(options: S3StoreOptions) {
     this.bucket = options.bucket;
-    this.client = new S3Client({
+    this.options = options;
+  }
+
+  private connect(): Promise<{ client: S3Client; sdk: Sdk }> {
+    this.clientPromise ??= loadSdk().then((sdk) => ({ sdk, client: this.createClient(sdk) }));
+    return this.clientPromise;
+  }
+
+  private createClient(sdk: Sdk): S3Client {
+    const options = this.options;
+    return new sdk.S3Client({
       region: options.region ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       forcePathStyle: options.forcePathStyle ?? false,
@@ -45,13 +53,15 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(key: string, body: string | Uint8Array, contentType: string): Promise<void> {
     assertSafeKey(key);
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+    const { client, sdk } = await this.connect();
+    await client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
   }
 
   async getText(key: string): Promise<string | null> {
     assertSafeKey(key);
     try {
-      const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const { client, sdk } = await this.connect();
+      const result = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return (await result.Body?.transformToString('utf8')) ?? '';
     } catch (error) {
       if (isMissing(error)) return null;
@@ -62,7 +72,8 @@ export class S3ObjectStore implements ObjectStore {
   async exists(key: string): Promise<boolean> {
     assertSafeKey(key);
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const { client, sdk } = await this.connect();
+      await client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return true;
     } catch (error) {
       if (isMissing(error)) return false;
@@ -72,14 +83,16 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     assertSafeKey(key);
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    const { client, sdk } = await this.connect();
+    await client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
   async check(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    const { client, sdk } = await this.connect();
+    await client.send(new sdk.HeadBucketCommand({ Bucket: this.bucket }));
   }
 
-  destroy(): void {
-    this.client.destroy();
+  async destroy(): Promise<void> {
+    if (this.clientPromise) (await this.clientPromise).client.destroy();
   }
 }
