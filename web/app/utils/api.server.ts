@@ -1,3 +1,6 @@
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { Readable } from 'node:stream';
 import { json } from '@remix-run/node';
 import type { z } from 'zod';
 import {
@@ -160,27 +163,33 @@ export function createApiClient(options: ApiClientOptions) {
     /**
      * Opens the api's SSE stream for a job. The timeout covers the wait for the response
      * headers only; the stream itself then lasts until the job ends or `signal` aborts.
+     * It runs on a connection of its own (node:http, no keep-alive pool), so a long-lived
+     * stream never shares or leaves behind a pooled socket that the short calls reuse.
      */
     async openJobEvents(id: string, signal: AbortSignal): Promise<Response> {
       const path = `/jobs/${encodeURIComponent(id)}/events`;
-      const connect = new AbortController();
-      const timer = setTimeout(() => connect.abort(new DOMException('connect timeout', 'TimeoutError')), timeoutMs);
-      try {
-        const res = await fetch(`${baseUrl}${path}`, {
-          headers: { accept: 'text/event-stream' },
-          signal: AbortSignal.any([signal, connect.signal]),
+      const url = new URL(`${baseUrl}${path}`);
+      const get = url.protocol === 'https:' ? httpsGet : httpGet;
+      return new Promise<Response>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          req.destroy();
+          reject(new ApiUnavailableError('timeout', `The api did not open ${path} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const req = get(url, { agent: false, headers: { accept: 'text/event-stream' }, signal }, (res) => {
+          clearTimeout(timer);
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+          const body = Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>;
+          const response = new Response(body, { status: res.statusCode ?? 502, headers });
+          if (response.ok) return resolve(response);
+          toApiError(response, path).then(reject, reject);
         });
-        if (!res.ok) throw await toApiError(res, path);
-        return res;
-      } catch (error) {
-        if (error instanceof ApiError) throw error;
-        const name = (error as { name?: string }).name;
-        if (connect.signal.aborted) throw new ApiUnavailableError('timeout', `The api did not open ${path} within ${timeoutMs} ms`, { cause: error });
-        if (name === 'AbortError') throw error;
-        throw new ApiUnavailableError('unreachable', `The api could not be reached for ${path}`, { cause: error });
-      } finally {
-        clearTimeout(timer);
-      }
+        req.on('error', (error) => {
+          clearTimeout(timer);
+          if ((error as { name?: string }).name === 'AbortError') return reject(error);
+          reject(new ApiUnavailableError('unreachable', `The api could not be reached for ${path}`, { cause: error }));
+        });
+      });
     },
   };
 }
@@ -188,13 +197,16 @@ export function createApiClient(options: ApiClientOptions) {
 export type ApiClient = ReturnType<typeof createApiClient>;
 
 async function toApiError(res: Response, path: string): Promise<ApiError | ApiUnavailableError> {
+  let text = '';
   let body: unknown;
   try {
-    body = await res.json();
+    text = await res.text();
+    body = JSON.parse(text);
   } catch {
     body = undefined;
   }
   const parsed = errorBodySchema.safeParse(body);
+  if (!parsed.success) getLogger().warn({ status: res.status, path, body: text.slice(0, 300) }, 'api error without the error shape');
   if (parsed.success) return new ApiError(res.status, parsed.data.error.code, parsed.data.error.message, parsed.data.error.details);
   if (res.status >= 500) return new ApiUnavailableError('bad_response', `The api answered ${res.status} to ${path}`);
   return new ApiError(res.status, `http_${res.status}`, `The api answered ${res.status} to ${path}`);
