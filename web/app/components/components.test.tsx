@@ -55,6 +55,17 @@ describe('GlossedMarkdown', () => {
     expect(container.querySelector('code')?.textContent).toBe('climate');
   });
 
+  it('shows the reading body: no duplicate title, no attribution block, headings not glossed', () => {
+    const md = '# The title\n\nBody about a summit.\n\n## Vocabulary\n\n- **summit**: a meeting\n\n---\n\nSource: [x](https://example.com).\n\n> a note\n';
+    const { container } = render(<GlossedMarkdown markdown={md} glosses={[gloss('summit', 'a meeting')]} readingBody />);
+    expect(container.querySelector('h1')).toBeNull();
+    expect(container.querySelector('h2')?.textContent).toBe('Vocabulary');
+    expect(container.textContent).not.toContain('Source:');
+    expect(container.querySelector('blockquote')).toBeNull();
+    expect(screen.getAllByRole('button').map((b) => b.textContent)).toEqual(['summit']);
+    expect(container.querySelector('p .gloss-term')).not.toBeNull();
+  });
+
   it('matches Korean words followed by particles', () => {
     render(<GlossedMarkdown markdown={'기후는 변하고 있다.'} glosses={[gloss('기후', 'climate')]} language="ko" />);
     expect(screen.getByRole('button', { name: '기후' })).toBeTruthy();

@@ -19,7 +19,7 @@ type HastNode = {
   children?: HastNode[];
 };
 
-const SKIP = new Set(['a', 'code', 'pre', 'script', 'style']);
+const SKIP = new Set(['a', 'code', 'pre', 'script', 'style', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -78,6 +78,24 @@ export function rehypeGlosses(options: { glosses: readonly Gloss[]; language?: s
   };
 }
 
+type MdNode = { type: string; depth?: number; children?: MdNode[] };
+
+/**
+ * The stored text is a whole document (worker/src/markdown.ts): `# title`, body, vocabulary,
+ * then `---` and the attribution/notes. The page shows the title as its own h1 and the
+ * attribution, model and notes in "About this text", so the reading view drops the leading
+ * h1 and what follows the last thematic break.
+ */
+export function remarkReadingBody() {
+  return (tree: MdNode) => {
+    const children = tree.children ?? [];
+    if (children[0]?.type === 'heading' && children[0].depth === 1) children.shift();
+    const lastBreak = children.map((c) => c.type).lastIndexOf('thematicBreak');
+    if (lastBreak > 0) children.splice(lastBreak);
+    tree.children = children;
+  };
+}
+
 /** A glossed word: a button (reachable by keyboard, tap toggles) with its definition as a tooltip. */
 export function GlossTerm({ gloss, children }: { gloss: Gloss; children: ReactNode }) {
   const [open, setOpen] = useState(false);
@@ -112,7 +130,17 @@ const sanitizeSchema = {
   protocols: { ...defaultSchema.protocols, href: ['http', 'https', 'mailto'], src: ['http', 'https'] },
 };
 
-export function GlossedMarkdown({ markdown, glosses, language }: { markdown: string; glosses: readonly Gloss[]; language?: string }) {
+export function GlossedMarkdown({
+  markdown,
+  glosses,
+  language,
+  readingBody = false,
+}: {
+  markdown: string;
+  glosses: readonly Gloss[];
+  language?: string;
+  readingBody?: boolean;
+}) {
   const components: Components = {
     span: ({ node: _node, children, ...props }) => {
       const key = (props as Record<string, unknown>)['data-gloss'];
@@ -130,7 +158,7 @@ export function GlossedMarkdown({ markdown, glosses, language }: { markdown: str
   return (
     <div className="prose">
       <ReactMarkdown
-        remarkPlugins={[remarkGfm]}
+        remarkPlugins={readingBody ? [remarkGfm, remarkReadingBody] : [remarkGfm]}
         rehypePlugins={[[rehypeSanitize, sanitizeSchema], rehypeGlosses({ glosses, language })]}
         components={components}
         skipHtml

@@ -81,27 +81,10 @@ export default function ArticlePage() {
 
       {article.status === 'ready' && content !== null ? (
         <>
-          <GlossedMarkdown markdown={content} glosses={meta?.vocabulary ?? []} language={article.language} />
           {meta && meta.vocabulary.length > 0 ? (
-            <section className="vocabulary card" aria-labelledby="vocab-title">
-              <h2 id="vocab-title">Words to know</h2>
-              <p className="hint">Highlighted words in the text show these explanations on hover, tap or keyboard focus.</p>
-              <dl>
-                {meta.vocabulary.map((g) => (
-                  <div key={g.word} className="vocab-item">
-                    <dt>
-                      {g.word}
-                      {g.partOfSpeech ? <em className="muted"> {g.partOfSpeech}</em> : null}
-                    </dt>
-                    <dd>
-                      {g.definition}
-                      {g.example ? <span className="gloss-example"> “{g.example}”</span> : null}
-                    </dd>
-                  </div>
-                ))}
-              </dl>
-            </section>
+            <p className="hint">Highlighted words have an explanation: hover, tap or tab to them.</p>
           ) : null}
+          <GlossedMarkdown markdown={content} glosses={meta?.vocabulary ?? []} language={article.language} readingBody />
         </>
       ) : (
         <section className="card" aria-live="polite">
