@@ -147,6 +147,42 @@ describe('OPAD in the browser', () => {
     await page.close();
   });
 
+  it('falls back to polling when the event stream is cut', async () => {
+    const page = await newPage();
+    let cut = 0;
+    await page.route('**/jobs/*/events', (route) => {
+      cut++;
+      return route.abort('connectionreset');
+    });
+    // No worker: the job waits in the queue, so the page has to keep watching it.
+    await stack.worker.stop();
+    try {
+      await generate(page, { text: NEWS });
+      expect(page.url()).toMatch(/\/jobs\//);
+      await page.getByText('Waiting for a free writer…').waitFor();
+      await page.waitForTimeout(500);
+      expect(cut).toBeGreaterThanOrEqual(1);
+    } finally {
+      await stack.worker.start();
+    }
+    await waitForArticle(page); // reached by polling the loader only
+    expect(cut).toBe(1);
+    await page.close();
+  });
+
+  it('explains a failed generation in plain words and offers a retry', async () => {
+    const page = await newPage();
+    await generate(page, { text: 'Too short to read.' });
+    await page.getByRole('heading', { name: 'This text could not be written' }).waitFor({ timeout: 30_000 });
+    expect(await page.getByRole('alert').innerText()).toMatch(/fewer than|too short|words/i);
+    expect(await page.getByRole('button', { name: 'Try again' }).count()).toBe(1);
+    await screenshot(page, '10-job-failed');
+    const before = page.url();
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.waitForURL((url) => url.href !== before && /\/jobs\//.test(url.pathname));
+    await page.close();
+  });
+
   it('shows a friendly page while the api is down and recovers when it is back', async () => {
     const page = await newPage();
     await stack.api.stop();
