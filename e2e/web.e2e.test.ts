@@ -22,6 +22,8 @@ let stack: Stack;
 let browser: Browser;
 let context: BrowserContext;
 const dialogs: string[] = [];
+const pageErrors: string[] = [];
+const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
@@ -30,6 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (consoleErrors.length) console.log(`browser console errors (informational):\n  ${consoleErrors.join('\n  ')}`);
   await context?.close().catch(() => undefined);
   await browser?.close().catch(() => undefined);
   await stack?.stop();
@@ -38,6 +41,10 @@ afterAll(async () => {
 async function newPage(): Promise<Page> {
   const page = await context.newPage();
   page.on('dialog', (d) => void (dialogs.push(d.message()), d.dismiss()));
+  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
+  });
   return page;
 }
 
@@ -79,6 +86,12 @@ async function waitForArticle(page: Page): Promise<void> {
 }
 
 describe('OPAD in the browser', () => {
+  afterAll(() => {
+    // No uncaught exception and no hydration mismatch in any page.
+    expect(pageErrors).toEqual([]);
+    expect(consoleErrors.filter((e) => /hydrat|did not match|Extra attributes|Prop `/i.test(e))).toEqual([]);
+  });
+
   it('turns pasted text into a graded text with glosses, through the progress page', async () => {
     const page = await newPage();
     await page.goto(`${stack.webUrl}/articles`);

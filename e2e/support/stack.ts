@@ -38,7 +38,8 @@ export interface Stack {
 
 /** Builds the web once (remix vite:build) so the stack runs what production runs. */
 export function buildWeb(): void {
-  const res = spawnSync('npm', ['run', '--silent', 'build', '-w', '@opad/web'], { cwd: root, stdio: 'pipe', encoding: 'utf8' });
+  // NODE_ENV=production: under vitest it is `test`, which would bundle React's development build.
+  const res = spawnSync('npm', ['run', '--silent', 'build', '-w', '@opad/web'], { cwd: root, stdio: 'pipe', encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
   if (res.status !== 0) throw new Error(`web build failed:\n${res.stdout}\n${res.stderr}`);
 }
 

@@ -4,7 +4,14 @@ import type { ReactNode } from 'react';
 import { ErrorView } from './components/error-view.tsx';
 import stylesHref from './styles.css?url';
 
-export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
+const favicon = `data:image/svg+xml,${encodeURIComponent(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#1f5fbf"/><text x="16" y="23" font-size="18" font-family="sans-serif" font-weight="700" fill="#fff" text-anchor="middle">O</text></svg>',
+)}`;
+
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: stylesHref },
+  { rel: 'icon', href: favicon, type: 'image/svg+xml' },
+];
 
 export const meta: MetaFunction = () => [
   { title: 'OPAD — one paragraph a day' },

@@ -124,6 +124,9 @@ export default function JobPage() {
             <button type="submit" className="button primary" disabled={retrying}>
               {retrying ? 'Starting…' : 'Try again'}
             </button>
+            <Link to="/articles" className="button secondary">
+              Start a new reading
+            </Link>
             <Link to={`/articles/${job.articleId}`} className="button secondary">
               See the article
             </Link>
