@@ -120,7 +120,7 @@ export async function startStack(): Promise<Stack> {
     answers(`http://127.0.0.1:${workerPort}/healthz`),
   );
   const remixServe = resolve(root, 'node_modules/@remix-run/serve/dist/cli.js');
-  const web = service('web', webPort, resolve(root, 'web'), [remixServe, './build/server/index.js'], { ...shared, PORT: String(webPort), API_BASE_URL: apiUrl, API_TIMEOUT_MS: '3000' }, answers(`${webUrl}/healthz`));
+  const web = service('web', webPort, resolve(root, 'web'), [...register, remixServe, './build/server/index.js'], { ...shared, PORT: String(webPort), API_BASE_URL: apiUrl, API_TIMEOUT_MS: '3000' }, answers(`${webUrl}/healthz`));
 
   const started: ServiceHandle[] = [];
   const stop = async () => {
