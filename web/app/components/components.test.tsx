@@ -32,6 +32,7 @@ describe('GlossedMarkdown', () => {
       expect(href.toLowerCase()).not.toContain('javascript:');
     }
     expect(container.querySelector('a[href="https://example.com"]')?.getAttribute('rel')).toContain('noopener');
+    expect([...container.querySelectorAll('a')].map((a) => a.textContent)).toEqual(['ok']); // "md link" is plain text now
     expect(container.textContent).toContain('Title');
   });
 

@@ -148,11 +148,15 @@ export function GlossedMarkdown({
       if (gloss) return <GlossTerm gloss={gloss}>{children}</GlossTerm>;
       return <span {...props}>{children}</span>;
     },
-    a: ({ node: _node, children, href, ...props }) => (
-      <a {...props} href={href} rel="noopener noreferrer nofollow" target="_blank">
-        {children}
-      </a>
-    ),
+    // A link whose address was dropped (javascript:, data: …) is shown as plain text.
+    a: ({ node: _node, children, href, ...props }) =>
+      href && /^(https?:|mailto:)/i.test(href) ? (
+        <a {...props} href={href} rel="noopener noreferrer nofollow" target="_blank">
+          {children}
+        </a>
+      ) : (
+        <span>{children}</span>
+      ),
     img: ({ node: _node, alt }) => (alt ? <span className="muted">[{alt}]</span> : null),
   };
   return (
