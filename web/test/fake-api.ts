@@ -117,7 +117,11 @@ export async function startFakeApi(): Promise<FakeApi> {
         },
       });
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 
   const server: Server = createServer(async (req, res) => {
