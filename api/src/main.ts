@@ -42,6 +42,8 @@ async function shutdown(signal: string) {
   clearTimeout(force);
   await services.close();
   log.info('bye');
+  // Anything still holding the event loop (a library timer) must not keep a stopped pod alive.
+  setTimeout(() => process.exit(0), 2_000).unref();
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -17,10 +17,9 @@ export function connectServices(config: ApiConfig, log: Logger): Omit<AppDeps, '
   const queue = createGenerateQueue(redis, config.QUEUE_PREFIX);
   queue.on('error', (error) => log.warn({ err: error.message }, 'queue error'));
   // QueueEvents blocks on XREAD, so it needs its own connection with the retrying profile.
-  const events = new QueueEvents(GENERATE_QUEUE, {
-    connection: createRedis(config.REDIS_URL, 'worker'),
-    prefix: config.QUEUE_PREFIX,
-  });
+  const eventsConnection = createRedis(config.REDIS_URL, 'worker');
+  eventsConnection.on('error', () => undefined); // reported through QueueEvents' own 'error'
+  const events = new QueueEvents(GENERATE_QUEUE, { connection: eventsConnection, prefix: config.QUEUE_PREFIX });
   const hub = new JobEventsHub(events, log);
   const store = createObjectStore(config);
   return {
@@ -33,6 +32,8 @@ export function connectServices(config: ApiConfig, log: Logger): Omit<AppDeps, '
     close: async () => {
       await hub.close().catch(() => undefined);
       await queue.close().catch(() => undefined);
+      // BullMQ leaves connections it was handed open; they are ours to close.
+      eventsConnection.disconnect();
       redis.disconnect();
       await db.close().catch(() => undefined);
     },

@@ -1,9 +1,10 @@
-import { Op, UniqueConstraintError, type WhereOptions } from 'sequelize';
+import { randomUUID } from 'node:crypto';
+import { Op, QueryTypes, type WhereOptions } from 'sequelize';
 import type { Queue } from 'bullmq';
 import { AppError, dependencyUnavailable, notFound } from '@opad/core/errors';
 import type { Database } from '@opad/core/db/connect';
 import type { Article, Job } from '@opad/core/db/models';
-import { ACTIVE_JOB_STATUSES, objectKeys } from '@opad/core/domain';
+import { ACTIVE_JOB_STATUSES, objectKeys, type JobStatus } from '@opad/core/domain';
 import type { ArticleDto, ArticleListDto, ArticleMeta, CreateArticleInput, ListArticlesQuery } from '@opad/core/http-contract';
 import { articleMetaSchema } from '@opad/core/http-contract';
 import { enqueueGenerate, type GenerateJobData } from '@opad/core/queue';
@@ -21,7 +22,30 @@ export interface ArticleServiceDeps {
   traceCarrier?: () => Record<string, string>;
 }
 
-export type GenerateOutcome = { created: boolean; job: Job };
+export type GenerateOutcome = { created: boolean; jobId: string; status: JobStatus };
+
+type JobRef = { id: string; status: JobStatus; trace_context: Record<string, string> | null };
+type GenerateRow = { article_exists: boolean; inserted: JobRef | null; active: JobRef | null };
+
+const GENERATE_SQL = `
+WITH article AS (
+  SELECT id FROM articles WHERE id = $1 AND deleted_at IS NULL
+), active AS (
+  SELECT id, status, trace_context FROM jobs WHERE article_id = $1 AND status IN ('queued', 'running')
+), inserted AS (
+  INSERT INTO jobs (id, article_id, trace_context)
+  SELECT $2, article.id, $3::jsonb FROM article WHERE NOT EXISTS (SELECT 1 FROM active)
+  ON CONFLICT (article_id) WHERE status IN ('queued', 'running') DO NOTHING
+  RETURNING id, status, trace_context
+), touched AS (
+  UPDATE articles SET status = 'generating', updated_at = now()
+  WHERE id = $1 AND EXISTS (SELECT 1 FROM inserted)
+  RETURNING id
+)
+SELECT EXISTS (SELECT 1 FROM article) AS article_exists,
+       (SELECT row_to_json(i) FROM inserted i) AS inserted,
+       (SELECT row_to_json(a) FROM active a LIMIT 1) AS active,
+       (SELECT count(*) FROM touched) AS touched`;
 
 /** Articles and their generation jobs: the api's domain logic, free of HTTP. */
 export class ArticleService {
@@ -110,54 +134,50 @@ export class ArticleService {
    * Enqueue a generation. The row comes first (the database is the source of truth); the
    * unique partial index makes concurrent calls converge on one active job. If Redis is down
    * the row stays `queued` and the worker's sweeper enqueues it once Redis is back.
+   *
+   * This is the ingest hot path, so the checks and writes are one SQL statement (one round
+   * trip, atomic by itself): article exists? active job? else insert the job and mark the
+   * article generating.
    */
   async generate(articleId: string): Promise<GenerateOutcome> {
-    const { Article, Job } = this.models;
-    const article = await this.findLive(articleId);
-    const active = await Job.findOne({ where: { articleId, status: ACTIVE_JOB_STATUSES } });
-    if (active) {
+    const trace = this.deps.traceCarrier?.() ?? {};
+    const [row] = await this.deps.db.sequelize.query<GenerateRow>(GENERATE_SQL, {
+      bind: [articleId, randomUUID(), JSON.stringify(trace)],
+      type: QueryTypes.SELECT,
+    });
+    if (!row?.article_exists) throw notFound('Article', articleId);
+    if (row.active) {
       // A queued row may have missed the queue (Redis was down); re-adding is idempotent
       // (same BullMQ job id) and heals it now instead of at the next sweep.
-      if (active.status === 'queued') await this.tryEnqueue(active);
-      return { created: false, job: active };
+      if (row.active.status === 'queued') await this.tryEnqueue({ jobId: row.active.id, articleId, trace: row.active.trace_context ?? {} });
+      return { created: false, jobId: row.active.id, status: row.active.status };
     }
-
-    let job: Job;
-    try {
-      job = await this.deps.db.sequelize.transaction(async (transaction) => {
-        const created = await Job.create(
-          { articleId, traceContext: this.deps.traceCarrier?.() ?? null },
-          { transaction },
-        );
-        await Article.update({ status: 'generating' }, { where: { id: article.id }, transaction });
-        return created;
-      });
-    } catch (error) {
-      if (!(error instanceof UniqueConstraintError)) throw error;
-      const winner = await Job.findOne({ where: { articleId, status: ACTIVE_JOB_STATUSES } });
-      if (winner) return { created: false, job: winner };
+    if (!row.inserted) {
+      // Lost a race with a concurrent insert that our snapshot could not see: return the winner.
+      const winner = await this.models.Job.findOne({ where: { articleId, status: ACTIVE_JOB_STATUSES } });
+      if (winner) return { created: false, jobId: winner.id, status: winner.status };
       throw new AppError('conflict', 'Another generation request is in flight; try again', { status: 409 });
     }
 
+    const jobId = row.inserted.id;
     try {
-      await enqueueGenerate(this.deps.queue, { jobId: job.id, articleId, trace: job.traceContext ?? {} });
+      await enqueueGenerate(this.deps.queue, { jobId, articleId, trace });
     } catch (error) {
-      this.deps.log.warn({ err: error, jobId: job.id }, 'queue unavailable; job stays queued for the sweeper');
-      const unavailable = dependencyUnavailable('queue', error);
-      throw new AppError(unavailable.code, 'The job queue is unavailable. Your request is saved and will start when the queue is back.', {
+      this.deps.log.warn({ err: error, jobId }, 'queue unavailable; job stays queued for the sweeper');
+      throw new AppError('dependency_unavailable', 'The job queue is unavailable. Your request is saved and will start when the queue is back.', {
         status: 503,
-        details: { dependency: 'queue', jobId: job.id },
+        details: { dependency: 'queue', jobId },
         cause: error,
       });
     }
-    return { created: true, job };
+    return { created: true, jobId, status: 'queued' };
   }
 
-  private async tryEnqueue(job: Job): Promise<void> {
+  private async tryEnqueue(data: GenerateJobData): Promise<void> {
     try {
-      await enqueueGenerate(this.deps.queue, { jobId: job.id, articleId: job.articleId, trace: job.traceContext ?? {} });
+      await enqueueGenerate(this.deps.queue, data);
     } catch (error) {
-      this.deps.log.debug({ err: error, jobId: job.id }, 're-enqueue skipped: queue unavailable');
+      this.deps.log.debug({ err: error, jobId: data.jobId }, 're-enqueue skipped: queue unavailable');
     }
   }
 

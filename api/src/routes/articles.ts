@@ -27,9 +27,9 @@ export function articleRoutes(service: ArticleService, limitWrites: RequestHandl
 
   router.post('/articles/:id/generate', limitWrites, async (req, res) => {
     const { id } = parseParams(req, idParamsSchema);
-    const { created, job } = await service.generate(id);
-    const body: GenerateResponse = { jobId: job.id, status: job.status };
-    res.status(created ? 202 : 200).location(`/jobs/${job.id}`).json(body);
+    const { created, jobId, status } = await service.generate(id);
+    const body: GenerateResponse = { jobId, status };
+    res.status(created ? 202 : 200).location(`/jobs/${jobId}`).json(body);
   });
 
   router.get('/articles/:id/content', async (req, res) => {

@@ -1,0 +1,114 @@
+/**
+ * Ingest benchmark: POST /articles/:id/generate through the real api (validation, Postgres row
+ * with the one-active-job index, BullMQ add) beside the floor — a bare Express handler that
+ * only calls queue.add — in one run, on the same Redis. Each request targets a fresh article,
+ * so every call does the full create-job path (no cached "already active" answers).
+ *
+ *   npx node bench/ingest.ts            (make bench runs it)
+ * Env: BENCH_SECONDS (per round, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 16)
+ */
+import autocannon from 'autocannon';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createTestDatabase } from '../core/src/testing/database.ts';
+import { getRedisUrl, uniquePrefix } from '../core/src/testing/redis.ts';
+import { freePort } from '../core/src/testing/ports.ts';
+import { createRedis } from '../core/src/redis.ts';
+import { createGenerateQueue } from '../core/src/queue.ts';
+import { startService, median, fmt } from './support/process.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const root = resolve(import.meta.dirname, '..');
+
+const database = await createTestDatabase('bench_ingest');
+const redisUrl = getRedisUrl();
+const apiPrefix = uniquePrefix('bench-api');
+const floorPrefix = uniquePrefix('bench-floor');
+const storageDir = await mkdtemp(join(tmpdir(), 'opad-bench-'));
+
+// Enough fresh articles for every request of every round, inserted in bulk.
+const perRound = 3000 * SECONDS;
+const totalArticles = perRound * (ROUNDS + 1);
+process.stdout.write(`preparing ${totalArticles} articles… `);
+for (let i = 0; i < totalArticles; i += 5000) {
+  const n = Math.min(5000, totalArticles - i);
+  await database.db.models.Article.bulkCreate(Array.from({ length: n }, () => ({ id: randomUUID(), language: 'en' as const, level: 'B1' as const, targetWords: 150, topic: 'bench' })));
+}
+const articleIds = (await database.db.models.Article.findAll({ attributes: ['id'] })).map((a) => a.id);
+process.stdout.write('done\n');
+let next = 0;
+
+const apiPort = await freePort();
+const floorPort = await freePort();
+const api = await startService(
+  join(root, 'api/src/main.ts'),
+  { DATABASE_URL: database.url, REDIS_URL: redisUrl, QUEUE_PREFIX: apiPrefix, PORT: String(apiPort), STORAGE_DIR: storageDir, LOG_LEVEL: 'warn', RATE_LIMIT_WRITES_PER_MINUTE: '0', OTEL_SDK_DISABLED: 'true' },
+  `http://127.0.0.1:${apiPort}/readyz`,
+);
+const floor = await startService(join(root, 'bench/support/bare-enqueue-server.ts'), { REDIS_URL: redisUrl, QUEUE_PREFIX: floorPrefix, PORT: String(floorPort) }, `http://127.0.0.1:${floorPort}/`);
+const apiIdleRss = api.rssMb();
+
+interface Round { rps: number; p50: number; p99: number; errors: number; non2xx: number }
+
+async function load(port: number, opts: { rate?: number } = {}): Promise<Round> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => ({ ...req, path: `/articles/${articleIds[next++ % articleIds.length]}/generate` }),
+      },
+    ],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+}
+
+const ours: Round[] = [];
+const floors: Round[] = [];
+let apiPeakRss = apiIdleRss;
+for (let round = 0; round < ROUNDS; round++) {
+  floors.push(await load(floorPort));
+  const sampler = setInterval(() => (apiPeakRss = Math.max(apiPeakRss, api.rssMb())), 250);
+  ours.push(await load(apiPort));
+  clearInterval(sampler);
+  process.stdout.write(`round ${round + 1}/${ROUNDS}: opad ${fmt(ours.at(-1)!.rps, 0)} req/s, floor ${fmt(floors.at(-1)!.rps, 0)} req/s\n`);
+}
+const ourRps = median(ours.map((r) => r.rps));
+const floorRps = median(floors.map((r) => r.rps));
+const half = await load(apiPort, { rate: Math.floor(ourRps / 2) });
+
+const jobs = await database.db.models.Job.count();
+const queue = createGenerateQueue(createRedis(redisUrl, 'producer'), apiPrefix);
+const queued = await queue.getJobCountByTypes('wait', 'prioritized', 'delayed');
+
+console.log(`
+ingest: POST /articles/:id/generate — ${CONNECTIONS} connections, ${SECONDS} s × ${ROUNDS} rounds (medians), Node ${process.version}
+| side                               | req/s | p50 ms | p99 ms | errors | non-2xx |
+|------------------------------------|------:|-------:|-------:|-------:|--------:|
+| floor: bare Express + queue.add    | ${fmt(floorRps, 0)} | ${fmt(median(floors.map((r) => r.p50)))} | ${fmt(median(floors.map((r) => r.p99)))} | ${floors.reduce((a, r) => a + r.errors, 0)} | ${floors.reduce((a, r) => a + r.non2xx, 0)} |
+| opad api (validate, row, enqueue)  | ${fmt(ourRps, 0)} | ${fmt(median(ours.map((r) => r.p50)))} | ${fmt(median(ours.map((r) => r.p99)))} | ${ours.reduce((a, r) => a + r.errors, 0)} | ${ours.reduce((a, r) => a + r.non2xx, 0)} |
+| opad api at half its max (${Math.floor(ourRps / 2)} req/s) | ${fmt(half.rps, 0)} | ${fmt(half.p50)} | ${fmt(half.p99)} | ${half.errors} | ${half.non2xx} |
+
+ratio opad/floor req/s: ${fmt((ourRps / floorRps) * 100, 0)}%   (target ≥ 50%)
+p99 at half max rate:   ${fmt(half.p99)} ms            (target ≤ 25 ms)
+api RSS: idle ${fmt(apiIdleRss, 0)} MB, peak under load ${fmt(apiPeakRss, 0)} MB   (target ≤ 150 MB)
+consistency: ${jobs} job rows, ${queued} jobs in the queue (every accepted request is both)
+`);
+
+await queue.obliterate({ force: true });
+await queue.close();
+await api.stop();
+await floor.stop();
+const floorQueue = createGenerateQueue(createRedis(redisUrl, 'producer'), floorPrefix);
+await floorQueue.obliterate({ force: true });
+await floorQueue.close();
+await database.drop();
+await rm(storageDir, { recursive: true, force: true });
+process.exit(0);
