@@ -125,7 +125,7 @@ describe.each(SERVICES)('$name/Dockerfile', ({ name, workspace, port }) => {
 
   if (name === 'web') {
     it('builds the Remix app in a build stage and ships only its output', () => {
-      expect(pkg.scripts.build).toBe('remix vite:build');
+      expect(pkg.scripts.build).toMatch(/^(NODE_ENV=production )?remix vite:build$/);
       const build = all.find((s) => s.name === 'build')!;
       expect(of(build, 'RUN').some((r) => /npm run build --workspace @opad\/web/.test(r.getArgumentsContent() ?? ''))).toBe(true);
       expect(of(final, 'COPY').some((c) => copyFrom(c) === 'build' && argv(c).join(' ') === '/app/web/build web/build')).toBe(true);
