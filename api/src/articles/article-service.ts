@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { Op, QueryTypes, type WhereOptions } from 'sequelize';
+import { Op, type WhereOptions } from 'sequelize';
 import type { Queue } from 'bullmq';
 import { AppError, dependencyUnavailable, notFound } from '@opad/core/errors';
 import type { Database } from '@opad/core/db/connect';
@@ -11,6 +10,7 @@ import { enqueueGenerate, type GenerateJobData } from '@opad/core/queue';
 import type { ObjectStore } from '@opad/core/storage/object-store';
 import type { Logger } from '@opad/core/logger';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { GenerateBatcher } from './generate-batcher.ts';
 import { toArticleDto } from './serialize.ts';
 
 export interface ArticleServiceDeps {
@@ -24,34 +24,15 @@ export interface ArticleServiceDeps {
 
 export type GenerateOutcome = { created: boolean; jobId: string; status: JobStatus };
 
-type JobRef = { id: string; status: JobStatus; trace_context: Record<string, string> | null };
-type GenerateRow = { article_exists: boolean; inserted: JobRef | null; active: JobRef | null };
 
-const GENERATE_SQL = `
-WITH article AS (
-  SELECT id FROM articles WHERE id = $1 AND deleted_at IS NULL
-), active AS (
-  SELECT id, status, trace_context FROM jobs WHERE article_id = $1 AND status IN ('queued', 'running')
-), inserted AS (
-  INSERT INTO jobs (id, article_id, trace_context)
-  SELECT $2, article.id, $3::jsonb FROM article WHERE NOT EXISTS (SELECT 1 FROM active)
-  ON CONFLICT (article_id) WHERE status IN ('queued', 'running') DO NOTHING
-  RETURNING id, status, trace_context
-), touched AS (
-  UPDATE articles SET status = 'generating', updated_at = now()
-  WHERE id = $1 AND EXISTS (SELECT 1 FROM inserted)
-  RETURNING id
-)
-SELECT EXISTS (SELECT 1 FROM article) AS article_exists,
-       (SELECT row_to_json(i) FROM inserted i) AS inserted,
-       (SELECT row_to_json(a) FROM active a LIMIT 1) AS active,
-       (SELECT count(*) FROM touched) AS touched`;
 
 /** Articles and their generation jobs: the api's domain logic, free of HTTP. */
 export class ArticleService {
   private readonly deps: ArticleServiceDeps;
+  private readonly batcher: GenerateBatcher;
   constructor(deps: ArticleServiceDeps) {
     this.deps = deps;
+    this.batcher = new GenerateBatcher(deps.db.sequelize, deps.queue);
   }
 
   private get models() {
@@ -141,36 +122,32 @@ export class ArticleService {
    */
   async generate(articleId: string): Promise<GenerateOutcome> {
     const trace = this.deps.traceCarrier?.() ?? {};
-    const [row] = await this.deps.db.sequelize.query<GenerateRow>(GENERATE_SQL, {
-      bind: [articleId, randomUUID(), JSON.stringify(trace)],
-      type: QueryTypes.SELECT,
-    });
-    if (!row?.article_exists) throw notFound('Article', articleId);
-    if (row.active) {
-      // A queued row may have missed the queue (Redis was down); re-adding is idempotent
-      // (same BullMQ job id) and heals it now instead of at the next sweep.
-      if (row.active.status === 'queued') await this.tryEnqueue({ jobId: row.active.id, articleId, trace: row.active.trace_context ?? {} });
-      return { created: false, jobId: row.active.id, status: row.active.status };
+    const result = await this.batcher.submit(articleId, trace);
+    switch (result.kind) {
+      case 'missing':
+        throw notFound('Article', articleId);
+      case 'active':
+        // A queued row may have missed the queue (Redis was down); re-adding is idempotent
+        // (same BullMQ job id) and heals it now instead of at the next sweep.
+        if (result.job.status === 'queued') await this.tryEnqueue({ jobId: result.job.id, articleId, trace: result.job.trace_context ?? {} });
+        return { created: false, jobId: result.job.id, status: result.job.status };
+      case 'raced': {
+        // Lost a race with a concurrent insert our snapshot could not see: return the winner.
+        const winner = await this.models.Job.findOne({ where: { articleId, status: ACTIVE_JOB_STATUSES } });
+        if (winner) return { created: false, jobId: winner.id, status: winner.status };
+        throw new AppError('conflict', 'Another generation request is in flight; try again', { status: 409 });
+      }
+      case 'created':
+        if (result.enqueueError) {
+          this.deps.log.warn({ err: result.enqueueError, jobId: result.jobId }, 'queue unavailable; job stays queued for the sweeper');
+          throw new AppError('dependency_unavailable', 'The job queue is unavailable. Your request is saved and will start when the queue is back.', {
+            status: 503,
+            details: { dependency: 'queue', jobId: result.jobId },
+            cause: result.enqueueError,
+          });
+        }
+        return { created: true, jobId: result.jobId, status: 'queued' };
     }
-    if (!row.inserted) {
-      // Lost a race with a concurrent insert that our snapshot could not see: return the winner.
-      const winner = await this.models.Job.findOne({ where: { articleId, status: ACTIVE_JOB_STATUSES } });
-      if (winner) return { created: false, jobId: winner.id, status: winner.status };
-      throw new AppError('conflict', 'Another generation request is in flight; try again', { status: 409 });
-    }
-
-    const jobId = row.inserted.id;
-    try {
-      await enqueueGenerate(this.deps.queue, { jobId, articleId, trace });
-    } catch (error) {
-      this.deps.log.warn({ err: error, jobId }, 'queue unavailable; job stays queued for the sweeper');
-      throw new AppError('dependency_unavailable', 'The job queue is unavailable. Your request is saved and will start when the queue is back.', {
-        status: 503,
-        details: { dependency: 'queue', jobId },
-        cause: error,
-      });
-    }
-    return { created: true, jobId, status: 'queued' };
   }
 
   private async tryEnqueue(data: GenerateJobData): Promise<void> {

@@ -97,6 +97,31 @@ describe('generate', () => {
     expect(counts.wait).toBeGreaterThanOrEqual(1);
   });
 
+  it('keeps each article to its own job when many articles are generated at once (grouped statements)', async () => {
+    const articles = await Promise.all(Array.from({ length: 30 }, () => newArticle()));
+    const missing = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+    const targets = [...articles.map((a) => a.id), ...articles.map((a) => a.id), missing];
+    const responses = await Promise.all(targets.map((id) => api.request(`/articles/${id}/generate`, { method: 'POST' })));
+    expect(responses.at(-1)?.status).toBe(404);
+    const byArticle = new Map<string, Set<string>>();
+    let created = 0;
+    for (const [i, res] of responses.slice(0, -1).entries()) {
+      expect([200, 202]).toContain(res.status);
+      if (res.status === 202) created++;
+      const { jobId } = generateResponseSchema.parse(await res.json());
+      const set = byArticle.get(targets[i]!) ?? new Set();
+      set.add(jobId);
+      byArticle.set(targets[i]!, set);
+    }
+    expect(created).toBe(30);
+    for (const [articleId, jobIds] of byArticle) {
+      expect(jobIds.size).toBe(1);
+      const [jobId] = [...jobIds];
+      expect((await api.services.queue.getJob(jobId!))?.data.articleId).toBe(articleId);
+    }
+    expect(await api.database.db.models.Job.count({ where: { articleId: articles.map((a) => a.id) } })).toBe(30);
+  });
+
   it('serves content and meta only once the article is ready', async () => {
     const a = await newArticle();
     const early = await api.request(`/articles/${a.id}/content`);

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { QueryTypes, type Sequelize } from 'sequelize';
+import type { Queue } from 'bullmq';
+import type { JobStatus } from '@opad/core/domain';
+import { GENERATE_QUEUE, GENERATE_JOB_OPTIONS, type GenerateJobData } from '@opad/core/queue';
+
+export type JobRef = { id: string; status: JobStatus; trace_context: Record<string, string> | null };
+
+export type GenerateRowResult =
+  | { kind: 'missing' }
+  | { kind: 'created'; jobId: string; enqueueError: unknown }
+  | { kind: 'active'; job: JobRef }
+  | { kind: 'raced' };
+
+/**
+ * Ingest is the hot path, so concurrent generate requests are grouped ("group commit"): while
+ * a statement is in flight, new requests wait and go together in the next one. Each group is
+ * one SQL statement (atomic by itself) and one BullMQ addBulk, instead of a round trip of each
+ * per request. Under light load a group is a single request and nothing waits.
+ *
+ * Per request the statement answers: does the article exist (live)? is a job already active?
+ * else it inserts the job (the unique partial index settles races) and marks the article
+ * generating. Requests for the same article within one group share one answer.
+ */
+const BATCH_SQL = `
+WITH req AS (
+  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[]) AS r(article_id, job_id, trace)
+), article AS (
+  SELECT a.id FROM articles a WHERE a.id IN (SELECT article_id FROM req) AND a.deleted_at IS NULL
+), active AS (
+  SELECT j.article_id, j.id, j.status, j.trace_context FROM jobs j
+  WHERE j.article_id IN (SELECT article_id FROM req) AND j.status IN ('queued', 'running')
+), inserted AS (
+  INSERT INTO jobs (id, article_id, trace_context)
+  SELECT req.job_id, req.article_id, req.trace FROM req JOIN article ON article.id = req.article_id
+  WHERE NOT EXISTS (SELECT 1 FROM active WHERE active.article_id = req.article_id)
+  ON CONFLICT (article_id) WHERE status IN ('queued', 'running') DO NOTHING
+  RETURNING id, article_id
+), touched AS (
+  UPDATE articles SET status = 'generating', updated_at = now()
+  WHERE id IN (SELECT article_id FROM inserted)
+)
+SELECT req.article_id,
+       article.id IS NOT NULL AS article_exists,
+       i.id AS inserted_id,
+       CASE WHEN act.id IS NULL THEN NULL
+            ELSE json_build_object('id', act.id, 'status', act.status, 'trace_context', act.trace_context) END AS active
+FROM req
+LEFT JOIN article ON article.id = req.article_id
+LEFT JOIN inserted i ON i.article_id = req.article_id
+LEFT JOIN active act ON act.article_id = req.article_id`;
+
+type Row = { article_id: string; article_exists: boolean; inserted_id: string | null; active: JobRef | null };
+
+interface Pending {
+  articleId: string;
+  jobId: string;
+  trace: Record<string, string>;
+  waiters: Array<{ resolve: (r: GenerateRowResult) => void; reject: (e: unknown) => void; first: boolean }>;
+}
+
+export class GenerateBatcher {
+  private readonly sequelize: Sequelize;
+  private readonly queue: Queue<GenerateJobData>;
+  private readonly maxInFlight: number;
+  private readonly maxBatch: number;
+  private pending = new Map<string, Pending>();
+  private inFlight = 0;
+
+  constructor(sequelize: Sequelize, queue: Queue<GenerateJobData>, options: { maxInFlight?: number; maxBatch?: number } = {}) {
+    this.sequelize = sequelize;
+    this.queue = queue;
+    this.maxInFlight = options.maxInFlight ?? 4;
+    this.maxBatch = options.maxBatch ?? 200;
+  }
+
+  submit(articleId: string, trace: Record<string, string>): Promise<GenerateRowResult> {
+    return new Promise((resolve, reject) => {
+      const existing = this.pending.get(articleId);
+      if (existing) existing.waiters.push({ resolve, reject, first: false });
+      else this.pending.set(articleId, { articleId, jobId: randomUUID(), trace, waiters: [{ resolve, reject, first: true }] });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.pending.size > 0) {
+      const batch: Pending[] = [];
+      for (const [key, p] of this.pending) {
+        batch.push(p);
+        this.pending.delete(key);
+        if (batch.length >= this.maxBatch) break;
+      }
+      this.inFlight++;
+      void this.run(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    let rows: Row[];
+    try {
+      rows = await this.sequelize.query<Row>(BATCH_SQL, {
+        bind: [batch.map((p) => p.articleId), batch.map((p) => p.jobId), batch.map((p) => JSON.stringify(p.trace))],
+        type: QueryTypes.SELECT,
+      });
+    } catch (error) {
+      for (const p of batch) for (const w of p.waiters) w.reject(error);
+      return;
+    }
+    const byArticle = new Map(rows.map((r) => [r.article_id, r]));
+    const created = batch.filter((p) => byArticle.get(p.articleId)?.inserted_id === p.jobId);
+
+    // The rows are committed; now the queue entries, in one round trip. If Redis is down the
+    // rows stay queued for the sweeper and these requests answer 503.
+    let enqueueError: unknown = null;
+    if (created.length > 0) {
+      try {
+        await this.queue.addBulk(
+          created.map((p) => ({
+            name: GENERATE_QUEUE,
+            data: { jobId: p.jobId, articleId: p.articleId, trace: p.trace },
+            opts: { ...GENERATE_JOB_OPTIONS, jobId: p.jobId },
+          })),
+        );
+      } catch (error) {
+        enqueueError = error;
+      }
+    }
+
+    for (const p of batch) {
+      const row = byArticle.get(p.articleId);
+      for (const w of p.waiters) {
+        if (!row?.article_exists) w.resolve({ kind: 'missing' });
+        else if (row.inserted_id === p.jobId) {
+          w.resolve(w.first ? { kind: 'created', jobId: p.jobId, enqueueError } : { kind: 'active', job: { id: p.jobId, status: 'queued', trace_context: p.trace } });
+        } else if (row.active) w.resolve({ kind: 'active', job: row.active });
+        else w.resolve({ kind: 'raced' });
+      }
+    }
+  }
+}
