@@ -17,7 +17,7 @@ import { getRedisUrl, uniquePrefix } from '../core/src/testing/redis.ts';
 import { freePort } from '../core/src/testing/ports.ts';
 import { createRedis } from '../core/src/redis.ts';
 import { createGenerateQueue } from '../core/src/queue.ts';
-import { startService, median, fmt } from './support/process.ts';
+import { startService, startWorkspace, median, fmt } from './support/process.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -44,8 +44,8 @@ let next = 0;
 
 const apiPort = await freePort();
 const floorPort = await freePort();
-const api = await startService(
-  join(root, 'api/src/main.ts'),
+const api = await startWorkspace(
+  join(root, 'api'),
   { DATABASE_URL: database.url, REDIS_URL: redisUrl, QUEUE_PREFIX: apiPrefix, PORT: String(apiPort), STORAGE_DIR: storageDir, LOG_LEVEL: 'warn', RATE_LIMIT_WRITES_PER_MINUTE: '0', OTEL_SDK_DISABLED: 'true' },
   `http://127.0.0.1:${apiPort}/readyz`,
 );
@@ -84,6 +84,7 @@ const ourRps = median(ours.map((r) => r.rps));
 const floorRps = median(floors.map((r) => r.rps));
 const half = await load(apiPort, { rate: Math.floor(ourRps / 2) });
 
+await new Promise((r) => setTimeout(r, 1_000)); // let requests in flight when the load stopped finish
 const jobs = await database.db.models.Job.count();
 const queue = createGenerateQueue(createRedis(redisUrl, 'producer'), apiPrefix);
 const queued = await queue.getJobCountByTypes('wait', 'prioritized', 'delayed');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /**
  * Pipeline benchmark: jobs/s through the real worker process (offline generator, Postgres,
  * Redis, files on disk) beside the floor — a bare BullMQ worker with a no-op processor on the
@@ -66,7 +67,10 @@ await floorQueue.close();
 // ---- the real worker process ----------------------------------------------------------------
 const prefix = uniquePrefix('bench-pipeline');
 const queue = createGenerateQueue(createRedis(redisUrl, 'worker'), prefix);
-const child = spawn(process.execPath, [join(root, 'worker/src/main.ts')], {
+// Started exactly as its start script does (same Node flags and preload).
+const startScript = (JSON.parse(readFileSync(join(root, 'worker/package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+const child = spawn(process.execPath, startScript.split(/\s+/).slice(1), {
+  cwd: join(root, 'worker'),
   env: {
     PATH: process.env.PATH,
     DATABASE_URL: database.url,

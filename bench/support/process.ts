@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { waitFor } from '../../core/src/testing/ports.ts';
 
 export interface Service {
@@ -8,9 +9,24 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a workspace exactly as its `start` script does (same Node flags, same preload), on
+ * this Node (24), and waits until `readyUrl` answers.
+ */
+export async function startWorkspace(workspaceDir: string, env: Record<string, string>, readyUrl: string): Promise<Service> {
+  const pkg = JSON.parse(readFileSync(join(workspaceDir, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = pkg.scripts.start.split(/\s+/);
+  if (command !== 'node') throw new Error(`unexpected start script in ${workspaceDir}: ${pkg.scripts.start}`);
+  return spawnAndWait(args, workspaceDir, env, readyUrl);
+}
+
 /** Starts a TypeScript entry on this Node (24) and waits until `readyUrl` answers. */
 export async function startService(entry: string, env: Record<string, string>, readyUrl: string): Promise<Service> {
-  const child = spawn(process.execPath, [entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawnAndWait([entry], process.cwd(), env, readyUrl);
+}
+
+async function spawnAndWait(args: string[], cwd: string, env: Record<string, string>, readyUrl: string): Promise<Service> {
+  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor(async () => (await fetch(readyUrl)).status < 500, 20_000, readyUrl, 100);
   return {
     child,
