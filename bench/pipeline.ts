@@ -83,6 +83,7 @@ const child = spawn(process.execPath, startScript.split(/\s+/).slice(1), {
     WORKER_CONCURRENCY: String(CONCURRENCY),
     OTEL_SDK_DISABLED: 'true',
     ...(process.env.WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.WORKER_NODE_OPTIONS } : {}),
+    NODE_ENV: 'production',
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
