@@ -102,11 +102,12 @@ async function loadInstrumentations(): Promise<Instrumentation[]> {
   return [
     new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => isUntracedPath(req.url) }),
     new UndiciInstrumentation(),
-    // Route handlers only: a span per middleware (json parser, metrics…) is noise and costs.
-    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
+    // No span per layer (middleware, router, handler): the route still names the HTTP server
+    // span (`POST /articles/:id/generate`); per-layer spans cost ~1 span a request and say little.
+    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER] }),
     // Only inside a traced operation: pool housekeeping and BullMQ's blocking polls would otherwise
     // make a root trace each. Query parameters are never recorded (enhancedDatabaseReporting off).
-    new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+    new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
     new IORedisInstrumentation({ requireParentSpan: true }),
     new AwsInstrumentation({ suppressInternalInstrumentation: true }),
     new RemixInstrumentation(),

@@ -44,6 +44,8 @@ export interface OtlpReceiver {
   readonly spans: ReceivedSpan[];
   /** Export requests received (any encoding). */
   readonly requests: () => number;
+  /** Bytes of export payloads received (after gunzip). */
+  readonly bytes: () => number;
   waitForSpans(predicate: (spans: readonly ReceivedSpan[]) => boolean, timeoutMs?: number, what?: string): Promise<ReceivedSpan[]>;
   clear(): void;
   close(): Promise<void>;
@@ -308,9 +310,11 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return req.headers['content-encoding'] === 'gzip' ? promisify(gunzip)(raw) : raw;
 }
 
-export async function startOtlpReceiver(options: { host?: string; port?: number } = {}): Promise<OtlpReceiver> {
+/** `decode: false` (benchmarks) accepts and counts export requests without decoding them. */
+export async function startOtlpReceiver(options: { host?: string; port?: number; decode?: boolean } = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   let requests = 0;
+  let bytes = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'POST' || path !== '/v1/traces') {
@@ -320,6 +324,11 @@ export async function startOtlpReceiver(options: { host?: string; port?: number 
     }
     requests += 1;
     const body = await readBody(req);
+    bytes += body.length;
+    if (options.decode === false) {
+      res.writeHead(200, { 'content-type': String(req.headers['content-type'] ?? 'application/x-protobuf') }).end();
+      return;
+    }
     const type = String(req.headers['content-type'] ?? '');
     if (type.includes('json')) {
       spans.push(...decodeJsonTraces(JSON.parse(body.toString('utf8'))));
@@ -344,6 +353,7 @@ export async function startOtlpReceiver(options: { host?: string; port?: number 
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     spans,
     requests: () => requests,
+    bytes: () => bytes,
     async waitForSpans(predicate, timeoutMs = 15_000, what = 'spans') {
       await waitFor(() => predicate(spans), timeoutMs, what, 50);
       return spans;

@@ -1,0 +1,160 @@
+/**
+ * Tracing overhead: ingest throughput of POST /articles/:id/generate through the real api,
+ * started as in production (`node --import @opad/core/telemetry/register src/main.ts`), with
+ * tracing on (always_on sampler, every span exported over OTLP/HTTP protobuf to a local
+ * receiver that decodes it) beside tracing off (OTEL_SDK_DISABLED=true), in one run: two api
+ * processes on the same Postgres and Redis, rounds alternated off/on, medians compared.
+ *
+ *   npx node bench/tracing-overhead.ts
+ * Env: BENCH_SECONDS (per round, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 16)
+ * Target: ≤ 10% fewer requests per second with tracing on.
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createTestDatabase } from '../core/src/testing/database.ts';
+import { startOtlpReceiver } from '../core/src/testing/otlp-receiver.ts';
+import { freePort, waitFor } from '../core/src/testing/ports.ts';
+import { getRedisUrl, uniquePrefix } from '../core/src/testing/redis.ts';
+import { createRedis } from '../core/src/redis.ts';
+import { createGenerateQueue } from '../core/src/queue.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const root = resolve(import.meta.dirname, '..');
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+};
+const fmt = (n: number, digits = 1): string => n.toFixed(digits);
+
+interface Api {
+  readonly port: number;
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+async function startApi(name: string, env: Record<string, string>): Promise<Api> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', '@opad/core/telemetry/register', 'src/main.ts'], {
+    cwd: join(root, 'api'),
+    env: { ...process.env, ...env, PORT: String(port), OTEL_SERVICE_NAME: name },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status < 500, 20_000, `${name} ready`, 100);
+  return {
+    port,
+    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      // the api's graceful close can outlast a benchmark's patience after heavy load
+      const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(force);
+    },
+  };
+}
+
+const t0 = Date.now();
+const database = await createTestDatabase('bench_tracing');
+const redisUrl = getRedisUrl();
+const storageDir = await mkdtemp(join(tmpdir(), 'opad-bench-'));
+// The receiver counts what arrives and decodes nothing: its CPU would otherwise be charged to the
+// traced side on this machine (a collector runs elsewhere in production).
+const receiver = await startOtlpReceiver({ decode: process.env.BENCH_DECODE === 'true' });
+
+// A fresh article for every request (up to ~1500 req/s per side; beyond that ids repeat, which
+// answers "already active" — cheaper, so it would flatter neither side more than the other).
+const WARMUP_SECONDS = 3;
+const totalArticles = 2 * 1500 * (SECONDS * ROUNDS + WARMUP_SECONDS);
+process.stdout.write(`preparing ${totalArticles} articles… `);
+for (let i = 0; i < totalArticles; i += 5000) {
+  const n = Math.min(5000, totalArticles - i);
+  await database.db.models.Article.bulkCreate(Array.from({ length: n }, () => ({ id: randomUUID(), language: 'en' as const, level: 'B1' as const, targetWords: 150, topic: 'bench' })));
+}
+const articleIds = (await database.db.models.Article.findAll({ attributes: ['id'] })).map((a) => a.id);
+process.stdout.write(`done (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+let next = 0;
+
+const common = { DATABASE_URL: database.url, REDIS_URL: redisUrl, STORAGE_DIR: storageDir, LOG_LEVEL: 'warn', RATE_LIMIT_WRITES_PER_MINUTE: '0' };
+const prefixes = { off: uniquePrefix('bench-otel-off'), on: uniquePrefix('bench-otel-on') };
+const off = await startApi('opad-api-bench-off', { ...common, QUEUE_PREFIX: prefixes.off, OTEL_SDK_DISABLED: 'true' });
+// BENCH_ON_ENV="OTEL_TRACES_EXPORTER=none,…" adds settings to the traced side (to split the cost).
+const onExtra = Object.fromEntries((process.env.BENCH_ON_ENV ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+const on = await startApi('opad-api-bench-on', {
+  ...common,
+  QUEUE_PREFIX: prefixes.on,
+  OTEL_SDK_DISABLED: 'false',
+  OTEL_TRACES_SAMPLER: 'always_on',
+  OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+  ...onExtra,
+});
+const idle = { off: off.rssMb(), on: on.rssMb() };
+const peak = { ...idle };
+
+interface Round { rps: number; p50: number; p99: number; errors: number; non2xx: number }
+
+async function load(api: Api, side: 'off' | 'on', seconds = SECONDS): Promise<Round> {
+  const sampler = setInterval(() => (peak[side] = Math.max(peak[side], api.rssMb())), 250);
+  const result = await autocannon({
+    url: `http://127.0.0.1:${api.port}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, path: `/articles/${articleIds[next++ % articleIds.length]}/generate` }) }],
+  });
+  clearInterval(sampler);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+}
+
+// warm-up (JIT, pools), not counted
+await load(off, 'off', WARMUP_SECONDS);
+await load(on, 'on', WARMUP_SECONDS);
+const spansBefore = receiver.spans.length;
+const rounds = { off: [] as Round[], on: [] as Round[] };
+for (let round = 0; round < ROUNDS; round++) {
+  // alternate which side goes first, so drift (autovacuum, Redis memory) hits both alike
+  const order: Array<'off' | 'on'> = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+  for (const side of order) rounds[side].push(await load(side === 'off' ? off : on, side));
+  process.stdout.write(`round ${round + 1}/${ROUNDS}: off ${fmt(rounds.off.at(-1)!.rps, 0)} req/s, on ${fmt(rounds.on.at(-1)!.rps, 0)} req/s\n`);
+}
+await new Promise((r) => setTimeout(r, 1_500)); // let the last batches arrive
+const spans = receiver.spans.length - spansBefore; // 0 unless BENCH_DECODE=true
+const onRequests = rounds.on.reduce((a, r) => a + r.rps * SECONDS, 0);
+
+const row = (label: string, rs: Round[]) =>
+  `| ${label} | ${fmt(median(rs.map((r) => r.rps)), 0)} | ${fmt(median(rs.map((r) => r.p50)))} | ${fmt(median(rs.map((r) => r.p99)))} | ${rs.reduce((a, r) => a + r.errors, 0)} | ${rs.reduce((a, r) => a + r.non2xx, 0)} |`;
+const offRps = median(rounds.off.map((r) => r.rps));
+const onRps = median(rounds.on.map((r) => r.rps));
+console.log(`
+tracing overhead: POST /articles/:id/generate — ${CONNECTIONS} connections, ${SECONDS} s × ${ROUNDS} rounds (medians), Node ${process.version}
+| api                                                  | req/s | p50 ms | p99 ms | errors | non-2xx |
+|------------------------------------------------------|------:|-------:|-------:|-------:|--------:|
+${row('tracing off (OTEL_SDK_DISABLED=true)                ', rounds.off)}
+${row('tracing on (always_on, OTLP/protobuf to a receiver)', rounds.on)}
+
+throughput loss with tracing on: ${fmt((1 - onRps / offRps) * 100)}%   (target ≤ 10%)
+export requests while on: ${receiver.requests()}, ${fmt(receiver.bytes() / 1024 / 1024)} MB (${fmt(receiver.bytes() / Math.max(1, onRequests), 0)} bytes per request)${spans ? `, ${spans} spans` : ""}
+api RSS idle / peak: off ${fmt(idle.off, 0)} / ${fmt(peak.off, 0)} MB, on ${fmt(idle.on, 0)} / ${fmt(peak.on, 0)} MB   (target ≤ 150 MB)
+`);
+
+await off.stop();
+await on.stop();
+for (const prefix of Object.values(prefixes)) {
+  const queue = createGenerateQueue(createRedis(redisUrl, 'producer'), prefix);
+  await queue.obliterate({ force: true });
+  await queue.close();
+}
+await receiver.close();
+await database.drop();
+await rm(storageDir, { recursive: true, force: true });
+process.exit(0);
