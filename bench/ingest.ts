@@ -8,6 +8,7 @@
  * Env: BENCH_SECONDS (per round, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 16)
  */
 import autocannon from 'autocannon';
+import { Op } from 'sequelize';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,7 @@ const storageDir = await mkdtemp(join(tmpdir(), 'opad-bench-'));
 
 // Enough fresh articles for every request of every round, inserted in bulk.
 const perRound = 3000 * SECONDS;
-const totalArticles = perRound * (ROUNDS + 1);
+const totalArticles = perRound * (3 * ROUNDS + 1); // every request of every side gets a fresh article
 process.stdout.write(`preparing ${totalArticles} articles… `);
 for (let i = 0; i < totalArticles; i += 5000) {
   const n = Math.min(5000, totalArticles - i);
@@ -50,6 +51,12 @@ const api = await startWorkspace(
   `http://127.0.0.1:${apiPort}/readyz`,
 );
 const floor = await startService(join(root, 'bench/support/bare-enqueue-server.ts'), { REDIS_URL: redisUrl, QUEUE_PREFIX: floorPrefix, PORT: String(floorPort) }, `http://127.0.0.1:${floorPort}/`);
+const durablePort = await freePort();
+const durable = await startService(
+  join(root, 'bench/support/bare-enqueue-server.ts'),
+  { REDIS_URL: redisUrl, QUEUE_PREFIX: floorPrefix, PORT: String(durablePort), FLOOR_MODE: 'durable', DATABASE_URL: database.url },
+  `http://127.0.0.1:${durablePort}/`,
+);
 const apiIdleRss = api.rssMb();
 
 interface Round { rps: number; p50: number; p99: number; errors: number; non2xx: number }
@@ -72,20 +79,23 @@ async function load(port: number, opts: { rate?: number } = {}): Promise<Round> 
 
 const ours: Round[] = [];
 const floors: Round[] = [];
+const durables: Round[] = [];
 let apiPeakRss = apiIdleRss;
 for (let round = 0; round < ROUNDS; round++) {
   floors.push(await load(floorPort));
+  durables.push(await load(durablePort));
   const sampler = setInterval(() => (apiPeakRss = Math.max(apiPeakRss, api.rssMb())), 250);
   ours.push(await load(apiPort));
   clearInterval(sampler);
-  process.stdout.write(`round ${round + 1}/${ROUNDS}: opad ${fmt(ours.at(-1)!.rps, 0)} req/s, floor ${fmt(floors.at(-1)!.rps, 0)} req/s\n`);
+  process.stdout.write(`round ${round + 1}/${ROUNDS}: opad ${fmt(ours.at(-1)!.rps, 0)} req/s, floor ${fmt(floors.at(-1)!.rps, 0)} req/s, durable floor ${fmt(durables.at(-1)!.rps, 0)} req/s\n`);
 }
 const ourRps = median(ours.map((r) => r.rps));
 const floorRps = median(floors.map((r) => r.rps));
+const durableRps = median(durables.map((r) => r.rps));
 const half = await load(apiPort, { rate: Math.floor(ourRps / 2) });
 
 await new Promise((r) => setTimeout(r, 1_000)); // let requests in flight when the load stopped finish
-const jobs = await database.db.models.Job.count();
+const jobs = await database.db.models.Job.count({ where: { traceContext: { [Op.ne]: null } } }); // opad's rows (the durable floor writes none)
 const queue = createGenerateQueue(createRedis(redisUrl, 'producer'), apiPrefix);
 const queued = await queue.getJobCountByTypes('wait', 'prioritized', 'delayed');
 
@@ -94,10 +104,12 @@ ingest: POST /articles/:id/generate — ${CONNECTIONS} connections, ${SECONDS} s
 | side                               | req/s | p50 ms | p99 ms | errors | non-2xx |
 |------------------------------------|------:|-------:|-------:|-------:|--------:|
 | floor: bare Express + queue.add    | ${fmt(floorRps, 0)} | ${fmt(median(floors.map((r) => r.p50)))} | ${fmt(median(floors.map((r) => r.p99)))} | ${floors.reduce((a, r) => a + r.errors, 0)} | ${floors.reduce((a, r) => a + r.non2xx, 0)} |
+| durable floor: INSERT + queue.add  | ${fmt(durableRps, 0)} | ${fmt(median(durables.map((r) => r.p50)))} | ${fmt(median(durables.map((r) => r.p99)))} | ${durables.reduce((a, r) => a + r.errors, 0)} | ${durables.reduce((a, r) => a + r.non2xx, 0)} |
 | opad api (validate, row, enqueue)  | ${fmt(ourRps, 0)} | ${fmt(median(ours.map((r) => r.p50)))} | ${fmt(median(ours.map((r) => r.p99)))} | ${ours.reduce((a, r) => a + r.errors, 0)} | ${ours.reduce((a, r) => a + r.non2xx, 0)} |
 | opad api at half its max (${Math.floor(ourRps / 2)} req/s) | ${fmt(half.rps, 0)} | ${fmt(half.p50)} | ${fmt(half.p99)} | ${half.errors} | ${half.non2xx} |
 
 ratio opad/floor req/s: ${fmt((ourRps / floorRps) * 100, 0)}%   (target ≥ 50%)
+ratio opad/durable floor req/s: ${fmt((ourRps / durableRps) * 100, 0)}%
 p99 at half max rate:   ${fmt(half.p99)} ms            (target ≤ 25 ms)
 api RSS: idle ${fmt(apiIdleRss, 0)} MB, peak under load ${fmt(apiPeakRss, 0)} MB   (target ≤ 150 MB)
 consistency: ${jobs} job rows, ${queued} jobs in the queue (every accepted request is both)
@@ -107,6 +119,7 @@ await queue.obliterate({ force: true });
 await queue.close();
 await api.stop();
 await floor.stop();
+await durable.stop();
 const floorQueue = createGenerateQueue(createRedis(redisUrl, 'producer'), floorPrefix);
 await floorQueue.obliterate({ force: true });
 await floorQueue.close();
