@@ -89,29 +89,51 @@ async function registerEsmHook(): Promise<void> {
   register('import-in-the-middle/hook.mjs', import.meta.url, { data: { include: ESM_HOOKED } });
 }
 
-async function loadInstrumentations(): Promise<Instrumentation[]> {
-  const [{ HttpInstrumentation }, { UndiciInstrumentation }, { ExpressInstrumentation, ExpressLayerType }, { PgInstrumentation }, { IORedisInstrumentation }, { AwsInstrumentation }] =
-    await Promise.all([
-      import('@opentelemetry/instrumentation-http'),
-      import('@opentelemetry/instrumentation-undici'),
-      import('@opentelemetry/instrumentation-express'),
-      import('@opentelemetry/instrumentation-pg'),
-      import('@opentelemetry/instrumentation-ioredis'),
-      import('@opentelemetry/instrumentation-aws-sdk'),
-    ]);
-  return [
-    new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => isUntracedPath(req.url) }),
-    new UndiciInstrumentation(),
+/** The instrumentations by the short names `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `_DISABLED_` use. */
+export const INSTRUMENTATION_NAMES = ['http', 'undici', 'express', 'pg', 'ioredis', 'aws-sdk', 'remix'] as const;
+type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
+
+/** The same variables as `@opentelemetry/auto-instrumentations-node`: comma-separated short names. */
+export function selectInstrumentations(env: Env): Set<InstrumentationName> {
+  const list = (v: string | undefined) => new Set((v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  const enabled = list(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS);
+  const disabled = list(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS);
+  return new Set(INSTRUMENTATION_NAMES.filter((n) => (enabled.size === 0 || enabled.has(n)) && !disabled.has(n)));
+}
+
+async function loadInstrumentations(env: Env): Promise<Instrumentation[]> {
+  const use = selectInstrumentations(env);
+  const out: Instrumentation[] = [];
+  if (use.has('http')) {
+    const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
+    out.push(new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => isUntracedPath(req.url) }));
+  }
+  if (use.has('undici')) {
+    const { UndiciInstrumentation } = await import('@opentelemetry/instrumentation-undici');
+    out.push(new UndiciInstrumentation());
+  }
+  if (use.has('express')) {
+    const { ExpressInstrumentation, ExpressLayerType } = await import('@opentelemetry/instrumentation-express');
     // No span per layer (middleware, router, handler): the route still names the HTTP server
     // span (`POST /articles/:id/generate`); per-layer spans cost ~1 span a request and say little.
-    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER] }),
+    out.push(new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER] }));
+  }
+  if (use.has('pg')) {
+    const { PgInstrumentation } = await import('@opentelemetry/instrumentation-pg');
     // Only inside a traced operation: pool housekeeping and BullMQ's blocking polls would otherwise
     // make a root trace each. Query parameters are never recorded (enhancedDatabaseReporting off).
-    new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
-    new IORedisInstrumentation({ requireParentSpan: true }),
-    new AwsInstrumentation({ suppressInternalInstrumentation: true }),
-    new RemixInstrumentation(),
-  ];
+    out.push(new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }));
+  }
+  if (use.has('ioredis')) {
+    const { IORedisInstrumentation } = await import('@opentelemetry/instrumentation-ioredis');
+    out.push(new IORedisInstrumentation({ requireParentSpan: true }));
+  }
+  if (use.has('aws-sdk')) {
+    const { AwsInstrumentation } = await import('@opentelemetry/instrumentation-aws-sdk');
+    out.push(new AwsInstrumentation({ suppressInternalInstrumentation: true }));
+  }
+  if (use.has('remix')) out.push(new RemixInstrumentation());
+  return out;
 }
 
 function readPackageJson(): { name?: string; version?: string } {
@@ -197,7 +219,7 @@ export async function startTelemetry(env: Env = process.env): Promise<TelemetryH
   setContextAttacher((ctx) => void contextManager.attach(ctx));
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   trace.setGlobalTracerProvider(provider);
-  registerInstrumentations({ tracerProvider: provider, instrumentations: await loadInstrumentations() });
+  registerInstrumentations({ tracerProvider: provider, instrumentations: await loadInstrumentations(env) });
 
   setTraceIdsProvider(traceIdsForLog);
   installShutdownHooks();
