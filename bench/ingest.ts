@@ -8,7 +8,7 @@
  * Env: BENCH_SECONDS (per round, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 16)
  */
 import autocannon from 'autocannon';
-import { Op } from 'sequelize';
+import { QueryTypes } from 'sequelize';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,17 +31,25 @@ const apiPrefix = uniquePrefix('bench-api');
 const floorPrefix = uniquePrefix('bench-floor');
 const storageDir = await mkdtemp(join(tmpdir(), 'opad-bench-'));
 
-// Enough fresh articles for every request of every round, inserted in bulk.
-const perRound = 3000 * SECONDS;
-const totalArticles = perRound * (3 * ROUNDS + 1); // every request of every side gets a fresh article
-process.stdout.write(`preparing ${totalArticles} articles… `);
-for (let i = 0; i < totalArticles; i += 5000) {
-  const n = Math.min(5000, totalArticles - i);
-  await database.db.models.Article.bulkCreate(Array.from({ length: n }, () => ({ id: randomUUID(), language: 'en' as const, level: 'B1' as const, targetWords: 150, topic: 'bench' })));
+// Fresh articles for every request of the two sides that write rows (opad, durable floor), in
+// separate pools so one side never finds the other's active job. The queue-only floor never
+// reads the database, so any UUID will do for it.
+const perSide = Math.max(4000 * SECONDS * ROUNDS, 20_000);
+process.stdout.write(`preparing ${2 * perSide} articles… `);
+async function articlePool(n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i += 5000) {
+    const batch = Array.from({ length: Math.min(5000, n - i) }, () => ({ id: randomUUID(), language: 'en' as const, level: 'B1' as const, targetWords: 150, topic: 'bench' }));
+    await database.db.models.Article.bulkCreate(batch);
+    ids.push(...batch.map((a) => a.id));
+  }
+  return ids;
 }
-const articleIds = (await database.db.models.Article.findAll({ attributes: ['id'] })).map((a) => a.id);
+const pools = { opad: await articlePool(perSide), durable: await articlePool(perSide) };
 process.stdout.write('done\n');
-let next = 0;
+const cursor = { opad: 0, durable: 0 };
+const nextPath = (side: 'opad' | 'durable' | 'floor'): string =>
+  side === 'floor' ? `/articles/${randomUUID()}/generate` : `/articles/${pools[side][cursor[side]++ % perSide]}/generate`;
 
 const apiPort = await freePort();
 const floorPort = await freePort();
@@ -61,7 +69,7 @@ const apiIdleRss = api.rssMb();
 
 interface Round { rps: number; p50: number; p99: number; errors: number; non2xx: number }
 
-async function load(port: number, opts: { rate?: number } = {}): Promise<Round> {
+async function load(port: number, side: 'opad' | 'durable' | 'floor', opts: { rate?: number } = {}): Promise<Round> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
@@ -70,7 +78,7 @@ async function load(port: number, opts: { rate?: number } = {}): Promise<Round> 
     requests: [
       {
         method: 'POST',
-        setupRequest: (req) => ({ ...req, path: `/articles/${articleIds[next++ % articleIds.length]}/generate` }),
+        setupRequest: (req) => ({ ...req, path: nextPath(side) }),
       },
     ],
   });
@@ -82,20 +90,20 @@ const floors: Round[] = [];
 const durables: Round[] = [];
 let apiPeakRss = apiIdleRss;
 for (let round = 0; round < ROUNDS; round++) {
-  floors.push(await load(floorPort));
-  durables.push(await load(durablePort));
+  floors.push(await load(floorPort, 'floor'));
+  durables.push(await load(durablePort, 'durable'));
   const sampler = setInterval(() => (apiPeakRss = Math.max(apiPeakRss, api.rssMb())), 250);
-  ours.push(await load(apiPort));
+  ours.push(await load(apiPort, 'opad'));
   clearInterval(sampler);
   process.stdout.write(`round ${round + 1}/${ROUNDS}: opad ${fmt(ours.at(-1)!.rps, 0)} req/s, floor ${fmt(floors.at(-1)!.rps, 0)} req/s, durable floor ${fmt(durables.at(-1)!.rps, 0)} req/s\n`);
 }
 const ourRps = median(ours.map((r) => r.rps));
 const floorRps = median(floors.map((r) => r.rps));
 const durableRps = median(durables.map((r) => r.rps));
-const half = await load(apiPort, { rate: Math.floor(ourRps / 2) });
+const half = await load(apiPort, 'opad', { rate: Math.floor(ourRps / 2) });
 
 await new Promise((r) => setTimeout(r, 1_000)); // let requests in flight when the load stopped finish
-const jobs = await database.db.models.Job.count({ where: { traceContext: { [Op.ne]: null } } }); // opad's rows (the durable floor writes none)
+const [{ count: jobs }] = (await database.db.sequelize.query('SELECT count(*)::int AS count FROM jobs WHERE trace_context IS NOT NULL', { type: QueryTypes.SELECT })) as [{ count: number }]; // opad's rows (the durable floor leaves trace_context NULL)
 const queue = createGenerateQueue(createRedis(redisUrl, 'producer'), apiPrefix);
 const queued = await queue.getJobCountByTypes('wait', 'prioritized', 'delayed');
 
