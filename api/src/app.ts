@@ -65,7 +65,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: MAX_JSON_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
 
   const service = new ArticleService({ db: deps.db, queue: deps.queue, store: deps.store, log: deps.log, ...(deps.traceCarrier ? { traceCarrier: deps.traceCarrier } : {}) });
-  app.use(articleRoutes(service, writeRateLimit(deps.rateLimitWritesPerMinute)));
+  app.use(articleRoutes(service, writeRateLimit(deps.rateLimitWritesPerMinute), metrics.generateRequests));
   app.use(jobRoutes({ db: deps.db, hub: deps.hub }));
 
   app.use(notFoundHandler);

@@ -215,6 +215,9 @@ describe('service endpoints', () => {
     const text = await (await api.request('/metrics')).text();
     expect(text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/articles"/);
     expect(text).toContain('process_resident_memory_bytes');
+    // Earlier tests in this file created jobs and hit active ones.
+    expect(text).toMatch(/opad_generate_requests_total\{[^}]*outcome="created"[^}]*\} [1-9]/);
+    expect(text).toMatch(/opad_generate_requests_total\{[^}]*outcome="existing"[^}]*\} [1-9]/);
   });
 
   it('describes every endpoint in an OpenAPI 3.1 document generated from the schemas', async () => {

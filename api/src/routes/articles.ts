@@ -1,9 +1,11 @@
 import { Router, type RequestHandler } from 'express';
+import type { Counter } from 'prom-client';
+import { AppError } from '@opad/core/errors';
 import { createArticleSchema, idParamsSchema, listArticlesQuerySchema, type GenerateResponse } from '@opad/core/http-contract';
 import type { ArticleService } from '../articles/article-service.ts';
 import { parseBody, parseParams, parseQuery } from '../http/validate.ts';
 
-export function articleRoutes(service: ArticleService, limitWrites: RequestHandler): Router {
+export function articleRoutes(service: ArticleService, limitWrites: RequestHandler, generateRequests: Counter<'outcome'>): Router {
   const router = Router();
 
   router.post('/articles', limitWrites, async (req, res) => {
@@ -27,7 +29,15 @@ export function articleRoutes(service: ArticleService, limitWrites: RequestHandl
 
   router.post('/articles/:id/generate', limitWrites, async (req, res) => {
     const { id } = parseParams(req, idParamsSchema);
-    const { created, jobId, status } = await service.generate(id);
+    let outcome: Awaited<ReturnType<ArticleService['generate']>>;
+    try {
+      outcome = await service.generate(id);
+    } catch (error) {
+      if (error instanceof AppError && error.status === 503) generateRequests.inc({ outcome: 'queue_unavailable' });
+      throw error;
+    }
+    const { created, jobId, status } = outcome;
+    generateRequests.inc({ outcome: created ? 'created' : 'existing' });
     const body: GenerateResponse = { jobId, status };
     res.status(created ? 202 : 200).location(`/jobs/${jobId}`).json(body);
   });
