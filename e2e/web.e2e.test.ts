@@ -102,7 +102,13 @@ describe('OPAD in the browser', () => {
     console.log(`first progress visible after ${ms} ms`);
     if (page.url().includes('/jobs/')) {
       await screenshot(page, '02-job-progress');
-      expect(await page.getByRole('progressbar', { name: 'Progress of your text' }).getAttribute('aria-valuenow')).toMatch(/^\d+$/);
+      // The offline job can finish within ~100 ms and the page then moves on to the article, so
+      // the bar is checked only while it is still on screen (the job page's own tests cover it).
+      const now = await page
+        .getByRole('progressbar', { name: 'Progress of your text' })
+        .getAttribute('aria-valuenow', { timeout: 1_000 })
+        .catch(() => (page.url().includes('/jobs/') ? 'missing' : null));
+      if (now !== null) expect(now).toMatch(/^\d+$/);
     }
     await waitForArticle(page);
     const glosses = page.locator('.prose .gloss-term');
