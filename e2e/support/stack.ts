@@ -82,7 +82,12 @@ const answers = (url: string) => async () => {
   }
 };
 
-export async function startStack(): Promise<Stack> {
+export interface StackOptions {
+  /** A Redis of the test's own (e.g. a private redis-server it stops and restarts). */
+  redisUrl?: string;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const database: TestDatabase = await createTestDatabase('e2e');
   const storageDir = await mkdtemp(join(tmpdir(), 'opad-e2e-objects-'));
   const pages = new Map<string, string>();
@@ -97,7 +102,7 @@ export async function startStack(): Promise<Stack> {
   const [apiPort, webPort, workerPort] = [await freePort(), await freePort(), await freePort()];
   const shared = {
     DATABASE_URL: database.url,
-    REDIS_URL: getRedisUrl(),
+    REDIS_URL: options.redisUrl ?? getRedisUrl(),
     QUEUE_PREFIX: uniquePrefix('e2e'),
     STORAGE_DIR: storageDir,
     OPENAI_API_KEY: '',
@@ -116,7 +121,7 @@ export async function startStack(): Promise<Stack> {
     workerPort,
     resolve(root, 'worker'),
     [...register, 'src/main.ts'],
-    { ...shared, HEALTH_PORT: String(workerPort), GENERATOR: 'offline', FETCH_ALLOW_HOSTS: `127.0.0.1:${pagePort},127.0.0.1`, SWEEP_INTERVAL_MS: '1000' },
+    { ...shared, HEALTH_PORT: String(workerPort), GENERATOR: 'offline', FETCH_ALLOW_HOSTS: `127.0.0.1:${pagePort},127.0.0.1`, SWEEP_INTERVAL_MS: '1000', SWEEP_QUEUED_AFTER_MS: '1000' },
     answers(`http://127.0.0.1:${workerPort}/healthz`),
   );
   const remixServe = resolve(root, 'node_modules/@remix-run/serve/dist/cli.js');
