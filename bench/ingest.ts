@@ -34,7 +34,7 @@ const storageDir = await mkdtemp(join(tmpdir(), 'opad-bench-'));
 // Fresh articles for every request of the two sides that write rows (opad, durable floor), in
 // separate pools so one side never finds the other's active job. The queue-only floor never
 // reads the database, so any UUID will do for it.
-const perSide = Math.max(4000 * SECONDS * ROUNDS, 20_000);
+const perSide = Math.max(6000 * SECONDS * ROUNDS, 20_000);
 process.stdout.write(`preparing ${2 * perSide} articles… `);
 async function articlePool(n: number): Promise<string[]> {
   const ids: string[] = [];
