@@ -43,7 +43,9 @@ interface Api {
 
 async function startApi(name: string, env: Record<string, string>): Promise<Api> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', '@opad/core/telemetry/register', 'src/main.ts'], {
+  // Exactly the api's start script (its Node flags and the telemetry preload).
+  const start = (JSON.parse(readFileSync(join(root, 'api/package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const child: ChildProcess = spawn(process.execPath, start.split(/\s+/).slice(1), {
     cwd: join(root, 'api'),
     env: { ...process.env, ...env, PORT: String(port), OTEL_SERVICE_NAME: name },
     stdio: ['ignore', 'ignore', 'inherit'],
