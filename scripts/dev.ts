@@ -12,9 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { migrateUp } from '../core/src/db/migrate.ts';
-import { postgresAnswers } from '../core/src/testing/database.ts';
-import { redisAnswers } from '../core/src/testing/redis.ts';
-import { waitFor } from '../core/src/testing/ports.ts';
+import { postgresAnswers, redisAnswers, waitFor } from '../core/src/probes.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const stateDir = resolve(root, '.opad');

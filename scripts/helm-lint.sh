@@ -7,15 +7,8 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 HELM="$("$ROOT/scripts/fetch-helm.sh")"
 cd "$ROOT/charts"
 
-build_deps() {
-  for chart in */Chart.yaml; do
-    dir="${chart%/Chart.yaml}"
-    [ "$dir" = opad ] && continue
-    grep -q '^dependencies:' "$chart" && "$HELM" dependency build "$dir" >/dev/null
-  done
-  "$HELM" dependency build opad >/dev/null
-}
-build_deps
+. "$ROOT/scripts/lib/helm-deps.sh"
+build_chart_deps
 
 status=0
 for chart in */Chart.yaml; do

@@ -14,12 +14,8 @@ RELEASE="${RELEASE:-opad}"
 NAMESPACE="${NAMESPACE:-opad}"
 
 cd "$ROOT/charts"
-for chart in */Chart.yaml; do
-  dir="${chart%/Chart.yaml}"
-  [ "$dir" = opad ] && continue
-  grep -q '^dependencies:' "$chart" && "$HELM" dependency build "$dir" >/dev/null
-done
-"$HELM" dependency build opad >/dev/null
+. "$ROOT/scripts/lib/helm-deps.sh"
+build_chart_deps
 cd "$ROOT"
 
 if [ $# -gt 0 ] || [ -n "${CHART:-}" ]; then

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '../../core/src/testing/ports.ts';
+import { waitFor } from '../../core/src/probes.ts';
 
 export interface Service {
   child: ChildProcess;

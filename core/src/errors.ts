@@ -35,9 +35,10 @@ export class AppError extends Error {
 
 export const notFound = (what: string, id: string) => new AppError('not_found', `${what} ${id} was not found`, { details: { id } });
 
-export const dependencyUnavailable = (dependency: string, cause?: unknown) =>
-  new AppError('dependency_unavailable', `${dependency} is unavailable; try again shortly`, {
-    details: { dependency },
+/** A 503: a dependency is down. `message`/`details` say what the client should know (e.g. a kept job id). */
+export const dependencyUnavailable = (dependency: string, cause?: unknown, extra: { message?: string; details?: Record<string, unknown> } = {}) =>
+  new AppError('dependency_unavailable', extra.message ?? `${dependency} is unavailable; try again shortly`, {
+    details: { dependency, ...extra.details },
     retryable: true,
     cause,
   });

@@ -140,10 +140,9 @@ export class ArticleService {
       case 'created':
         if (result.enqueueError) {
           this.deps.log.warn({ err: result.enqueueError, jobId: result.jobId }, 'queue unavailable; job stays queued for the sweeper');
-          throw new AppError('dependency_unavailable', 'The job queue is unavailable. Your request is saved and will start when the queue is back.', {
-            status: 503,
-            details: { dependency: 'queue', jobId: result.jobId },
-            cause: result.enqueueError,
+          throw dependencyUnavailable('queue', result.enqueueError, {
+            message: 'The job queue is unavailable. Your request is saved and will start when the queue is back.',
+            details: { jobId: result.jobId },
           });
         }
         return { created: true, jobId: result.jobId, status: 'queued' };

@@ -1,7 +1,7 @@
 import type { QueueEvents } from 'bullmq';
 import type { Logger } from '@opad/core/logger';
 
-export type JobSignal = 'progress' | 'completed' | 'failed' | 'active' | 'waiting' | 'retry';
+export type JobSignal = 'progress' | 'completed' | 'failed' | 'active' | 'waiting';
 type Listener = (signal: JobSignal) => void;
 
 /**
@@ -33,12 +33,6 @@ export class JobEventsHub {
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(jobId);
     };
-  }
-
-  get subscriberCount(): number {
-    let n = 0;
-    for (const set of this.listeners.values()) n += set.size;
-    return n;
   }
 
   private emit(jobId: string, signal: JobSignal): void {

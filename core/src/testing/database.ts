@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+export { postgresAnswers } from '../probes.ts';
 import { connectDatabase, type Database } from '../db/connect.ts';
 import { migrateUp } from '../db/migrate.ts';
 
@@ -14,18 +15,6 @@ export function withDatabaseName(url: string, name: string): string {
   return u.toString();
 }
 
-export async function postgresAnswers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 export interface TestDatabase {
   readonly url: string;

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { freePort, waitFor } from './ports.ts';
+import { freePort } from './ports.ts';
+import { redisAnswers, waitFor } from '../probes.ts';
+
+export { redisAnswers };
 
 /** The Redis the test run uses: chosen once by global-setup (REDIS_URL, the local one, or a started one). */
 export function getRedisUrl(): string {
@@ -13,18 +15,6 @@ export function uniquePrefix(label = 'test'): string {
   return `${label}-${randomUUID().slice(0, 8)}`;
 }
 
-export async function redisAnswers(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
 
 export interface RedisServerHandle {
   readonly url: string;
