@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Queue } from 'bullmq';
-import type { Database } from '@opad/core/db/connect';
+import type { PgPool } from '@opad/core/db/pg-pool';
 import type { GenerateJobData } from '@opad/core/queue';
 import type { ObjectStore } from '@opad/core/storage/object-store';
 import type { Logger } from '@opad/core/logger';
@@ -18,7 +18,7 @@ import { writeRateLimit } from './http/rate-limit.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
 
 export interface AppDeps {
-  db: Database;
+  db: PgPool;
   redis: Redis;
   queue: Queue<GenerateJobData>;
   hub: JobEventsHub;
@@ -49,7 +49,7 @@ export function createApp(deps: AppDeps): Express {
     healthRoutes(
       {
         postgres: async () => {
-          await deps.db.sequelize.query('SELECT 1');
+          await deps.db.query('SELECT 1');
         },
         redis: async () => {
           await deps.redis.ping();

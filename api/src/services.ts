@@ -1,5 +1,5 @@
 import { QueueEvents } from 'bullmq';
-import { connectDatabase } from '@opad/core/db/connect';
+import { createPgPool } from '@opad/core/db/pg-pool';
 import { createRedis } from '@opad/core/redis';
 import { createGenerateQueue, GENERATE_QUEUE } from '@opad/core/queue';
 import { createObjectStore } from '@opad/core/storage/create-object-store';
@@ -10,7 +10,12 @@ import type { AppDeps } from './app.ts';
 
 /** Connects the api to its dependencies; `close()` releases them in reverse order. */
 export function connectServices(config: ApiConfig, log: Logger): Omit<AppDeps, 'version' | 'rateLimitWritesPerMinute'> & { close(): Promise<void> } {
-  const db = connectDatabase(config.DATABASE_URL, { poolMax: config.DB_POOL_MAX });
+  // Plain pg, not the Sequelize models: the api's queries are few and its hot path is ingest.
+  const db = createPgPool(config.DATABASE_URL, {
+    max: config.DB_POOL_MAX,
+    applicationName: 'opad-api',
+    onError: (error) => log.warn({ err: error.message }, 'postgres connection error'),
+  });
   // Producer profile: fail fast while Redis is down so requests answer 503 within a second.
   const redis = createRedis(config.REDIS_URL, 'producer');
   redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection error'));
@@ -35,7 +40,7 @@ export function connectServices(config: ApiConfig, log: Logger): Omit<AppDeps, '
       // BullMQ leaves connections it was handed open; they are ours to close.
       eventsConnection.disconnect();
       redis.disconnect();
-      await db.close().catch(() => undefined);
+      await db.end().catch(() => undefined);
     },
   };
 }

@@ -1,20 +1,20 @@
-import { Op, type WhereOptions } from 'sequelize';
 import type { Queue } from 'bullmq';
 import { AppError, dependencyUnavailable, notFound } from '@opad/core/errors';
-import type { Database } from '@opad/core/db/connect';
-import type { Article, Job } from '@opad/core/db/models';
-import { ACTIVE_JOB_STATUSES, objectKeys, type JobStatus } from '@opad/core/domain';
+import type { PgPool } from '@opad/core/db/pg-pool';
+import type { ArticleRecord } from '@opad/core/db/records';
+import { objectKeys, type JobStatus } from '@opad/core/domain';
 import type { ArticleDto, ArticleListDto, ArticleMeta, CreateArticleInput, ListArticlesQuery } from '@opad/core/http-contract';
 import { articleMetaSchema } from '@opad/core/http-contract';
 import { enqueueGenerate, type GenerateJobData } from '@opad/core/queue';
 import type { ObjectStore } from '@opad/core/storage/object-store';
 import type { Logger } from '@opad/core/logger';
+import { ArticleQueries } from './article-queries.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { GenerateBatcher } from './generate-batcher.ts';
 import { toArticleDto } from './serialize.ts';
 
 export interface ArticleServiceDeps {
-  db: Database;
+  db: PgPool;
   queue: Queue<GenerateJobData>;
   store: ObjectStore;
   log: Logger;
@@ -25,90 +25,45 @@ export interface ArticleServiceDeps {
 export type GenerateOutcome = { created: boolean; jobId: string; status: JobStatus };
 
 
-
 /** Articles and their generation jobs: the api's domain logic, free of HTTP. */
 export class ArticleService {
   private readonly deps: ArticleServiceDeps;
+  private readonly queries: ArticleQueries;
   private readonly batcher: GenerateBatcher;
   constructor(deps: ArticleServiceDeps) {
     this.deps = deps;
-    this.batcher = new GenerateBatcher(deps.db.sequelize, deps.queue);
-  }
-
-  private get models() {
-    return this.deps.db.models;
+    this.queries = new ArticleQueries(deps.db);
+    this.batcher = new GenerateBatcher(deps.db, deps.queue);
   }
 
   async create(input: CreateArticleInput): Promise<ArticleDto> {
-    const article = await this.models.Article.create({
-      sourceUrl: input.sourceUrl ?? null,
-      sourceText: input.sourceText ?? null,
-      topic: input.topic ?? null,
-      sourceTitle: input.sourceTitle ?? null,
-      language: input.language,
-      level: input.level,
-      targetWords: input.targetWords,
-    });
-    return toArticleDto(article, null);
+    return toArticleDto(await this.queries.insert(input), null);
   }
 
-  async findLive(id: string): Promise<Article> {
-    const article = await this.models.Article.findByPk(id);
+  async findLive(id: string): Promise<ArticleRecord> {
+    const article = await this.queries.findLive(id);
     if (!article) throw notFound('Article', id);
     return article;
   }
 
-  private async latestJob(articleId: string): Promise<Job | null> {
-    return this.models.Job.findOne({ where: { articleId }, order: [['createdAt', 'DESC']] });
-  }
-
   async get(id: string): Promise<ArticleDto> {
     const article = await this.findLive(id);
-    return toArticleDto(article, await this.latestJob(id));
+    return toArticleDto(article, await this.queries.latestJob(id));
   }
 
   async list(query: ListArticlesQuery): Promise<ArticleListDto> {
-    const where: WhereOptions[] = [];
-    if (query.status) where.push({ status: query.status });
-    if (query.language) where.push({ language: query.language });
-    if (query.level) where.push({ level: query.level });
-    if (query.cursor) {
-      const cursor = decodeCursor(query.cursor);
-      // (created_at, id) < (cursor) — newest first, ties broken by id.
-      where.push({
-        [Op.or]: [{ createdAt: { [Op.lt]: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { [Op.lt]: cursor.id } }],
-      });
-    }
-    const rows = await this.models.Article.findAll({
-      where: { [Op.and]: where },
-      order: [
-        ['createdAt', 'DESC'],
-        ['id', 'DESC'],
-      ],
-      limit: query.limit + 1,
-    });
+    const rows = await this.queries.list(query, query.cursor ? decodeCursor(query.cursor) : null);
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    const jobs = await this.latestJobs(page.map((a) => a.id));
+    const jobs = await this.queries.latestJobs(page.map((a) => a.id));
     return {
       items: page.map((a) => toArticleDto(a, jobs.get(a.id) ?? null)),
       nextCursor: rows.length > query.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
     };
   }
 
-  /** The newest job of each article, in one query. */
-  private async latestJobs(articleIds: string[]): Promise<Map<string, Job>> {
-    if (articleIds.length === 0) return new Map();
-    const rows = await this.deps.db.sequelize.query(
-      'SELECT DISTINCT ON (article_id) * FROM jobs WHERE article_id IN (:ids) ORDER BY article_id, created_at DESC',
-      { replacements: { ids: articleIds }, model: this.models.Job, mapToModel: true },
-    );
-    return new Map(rows.map((j) => [j.articleId, j]));
-  }
-
   async remove(id: string): Promise<void> {
-    const article = await this.findLive(id);
-    await article.destroy();
+    if (!(await this.queries.softDelete(id))) throw notFound('Article', id);
   }
 
   /**
@@ -133,7 +88,7 @@ export class ArticleService {
         return { created: false, jobId: result.job.id, status: result.job.status };
       case 'raced': {
         // Lost a race with a concurrent insert our snapshot could not see: return the winner.
-        const winner = await this.models.Job.findOne({ where: { articleId, status: ACTIVE_JOB_STATUSES } });
+        const winner = await this.queries.activeJob(articleId);
         if (winner) return { created: false, jobId: winner.id, status: winner.status };
         throw new AppError('conflict', 'Another generation request is in flight; try again', { status: 409 });
       }
@@ -157,7 +112,7 @@ export class ArticleService {
     }
   }
 
-  private async readyArticle(id: string): Promise<Article> {
+  private async readyArticle(id: string): Promise<ArticleRecord> {
     const article = await this.findLive(id);
     if (article.status !== 'ready') {
       throw new AppError('not_ready', `Article ${id} has no result yet (status: ${article.status})`, { details: { status: article.status } });

@@ -1,16 +1,16 @@
 import type { ArticleDto, JobDto } from '@opad/core/http-contract';
-import type { Article, Job } from '@opad/core/db/models';
+import type { ArticleRecord, JobRecord } from '@opad/core/db/records';
 import type { SourceKind } from '@opad/core/domain';
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
-export function sourceKindOf(article: Article): SourceKind {
+export function sourceKindOf(article: ArticleRecord): SourceKind {
   if (article.sourceUrl) return 'url';
   if (article.topic) return 'topic';
   return 'text';
 }
 
-export function toJobDto(job: Job): JobDto {
+export function toJobDto(job: JobRecord): JobDto {
   return {
     id: job.id,
     articleId: job.articleId,
@@ -28,7 +28,7 @@ export function toJobDto(job: Job): JobDto {
 
 const EXCERPT_CHARS = 200;
 
-export function toArticleDto(article: Article, latestJob: Job | null): ArticleDto {
+export function toArticleDto(article: ArticleRecord, latestJob: JobRecord | null): ArticleDto {
   const text = article.sourceText?.replace(/\s+/g, ' ').trim() ?? null;
   return {
     id: article.id,

@@ -1,6 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
-import { BaseError as SequelizeError, ConnectionError, TimeoutError as SequelizeTimeoutError } from 'sequelize';
 import { AppError, dependencyUnavailable } from '@opad/core/errors';
 import type { ErrorBody } from '@opad/core/http-contract';
 import type { Logger } from '@opad/core/logger';
@@ -39,8 +38,7 @@ export function toAppError(error: unknown): AppError {
   if (bodyParser.type === 'charset.unsupported' || bodyParser.type === 'encoding.unsupported')
     return new AppError('unsupported_media_type', 'Unsupported body encoding; send UTF-8 JSON');
   if (bodyParser.type === 'request.aborted') return new AppError('invalid_request', 'The request was aborted');
-  if (error instanceof ConnectionError || error instanceof SequelizeTimeoutError) return dependencyUnavailable('database', error);
-  if (error instanceof SequelizeError && /connect|terminat|ECONNREFUSED|timeout/i.test(error.message)) return dependencyUnavailable('database', error);
+  // Database failures arrive already classified (core/db/pg-pool `query`).
   if (isRedisDown(error)) return dependencyUnavailable('queue', error);
   return new AppError('internal', 'Something went wrong on our side', { status: 500, cause: error });
 }

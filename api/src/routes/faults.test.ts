@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRedisServer, type RedisServerHandle } from '@opad/core/testing/redis';
-import { waitFor } from '@opad/core/testing/ports';
+import { freePort, waitFor } from '@opad/core/testing/ports';
 import { articleSchema, errorBodySchema, generateResponseSchema } from '@opad/core/http-contract';
 import { startApi, type ApiHarness } from '../testing/api-harness.ts';
 
@@ -59,4 +59,25 @@ it('limits writes per client with 429 and Retry-After', async () => {
   expect(Number(retryAfter)).toBeGreaterThan(0);
   // Reads are never limited.
   expect((await api.request('/articles')).status).toBe(200);
+});
+
+it('answers a clean 503 naming the database when Postgres cannot be reached, for reads and writes alike', async () => {
+  const unreachable = await startApi({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/opad` });
+  try {
+    const attempts = [
+      unreachable.request('/articles'),
+      unreachable.request('/articles/7b0c7e0e-5d7c-4a0b-9d43-3f2d9f1c2a11'),
+      unreachable.postJson('/articles', { topic: 'weather', language: 'en', level: 'A1' }),
+      unreachable.request('/articles/7b0c7e0e-5d7c-4a0b-9d43-3f2d9f1c2a11/generate', { method: 'POST' }),
+      unreachable.request('/jobs/7b0c7e0e-5d7c-4a0b-9d43-3f2d9f1c2a11'),
+    ];
+    for (const res of await Promise.all(attempts)) {
+      expect(res.status).toBe(503);
+      const body = errorBodySchema.parse(await res.json());
+      expect(body.error).toMatchObject({ code: 'dependency_unavailable', details: { dependency: 'database' } });
+    }
+    expect((await unreachable.request('/readyz')).status).toBe(503);
+  } finally {
+    await unreachable.close();
+  }
 });

@@ -2,21 +2,22 @@ import { Router, type Request, type Response } from 'express';
 import { notFound } from '@opad/core/errors';
 import { isTerminalJobStatus } from '@opad/core/domain';
 import { idParamsSchema, type JobEvent } from '@opad/core/http-contract';
-import type { Database } from '@opad/core/db/connect';
-import type { Job } from '@opad/core/db/models';
+import type { PgPool } from '@opad/core/db/pg-pool';
+import type { JobRecord } from '@opad/core/db/records';
+import { findJob as findJobRow } from '../articles/article-queries.ts';
 import { toJobDto } from '../articles/serialize.ts';
 import type { JobEventsHub } from '../jobs/job-events.ts';
 import { parseParams } from '../http/validate.ts';
 
 export interface JobRoutesDeps {
-  db: Database;
+  db: PgPool;
   hub: JobEventsHub;
   /** Slow safety poll of the row while streaming, in case a queue event is missed. */
   pollIntervalMs?: number;
   heartbeatMs?: number;
 }
 
-const toEvent = (job: Job): JobEvent => ({
+const toEvent = (job: JobRecord): JobEvent => ({
   jobId: job.id,
   status: job.status,
   progress: job.progress,
@@ -26,11 +27,9 @@ const toEvent = (job: Job): JobEvent => ({
 
 export function jobRoutes(deps: JobRoutesDeps): Router {
   const router = Router();
-  const { Job } = deps.db.models;
-
-  async function findJob(req: Request): Promise<Job> {
+  async function findJob(req: Request): Promise<JobRecord> {
     const { id } = parseParams(req, idParamsSchema);
-    const job = await Job.findByPk(id);
+    const job = await findJobRow(deps.db, id);
     if (!job) throw notFound('Job', id);
     return job;
   }
@@ -72,7 +71,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
       if (closed || refreshing) return;
       refreshing = (async () => {
         try {
-          const row = await Job.findByPk(job.id);
+          const row = await findJobRow(deps.db, job.id);
           if (!row || closed) return;
           send('progress', toEvent(row));
           if (isTerminalJobStatus(row.status)) {
