@@ -32,10 +32,29 @@ function paragraphs(html: string): string[] {
 }
 
 /**
+ * Elements a page may have. A DOM and Readability's passes over it cost about 1–2 KB of heap per
+ * element: a 5 MB page of nothing but tiny tags (~580 000 elements) would take over 2 GB and
+ * half a minute, so it is refused before parsing. Real article pages have a few thousand; a long
+ * Wikipedia article has tens of thousands (40 000 realistic elements: ~60 MB heap, ~2 s).
+ */
+export const MAX_PAGE_ELEMENTS = 40_000;
+
+// Never article text, and often most of a page's elements (inline SVG icons, JSON in scripts).
+const NON_CONTENT = /<(script|style|svg|noscript|template)\b[\s\S]*?<\/\1\s*>/gi;
+const START_TAG = /<[a-zA-Z]/g;
+
+/**
  * The main text of a web page with Mozilla's Readability over a linkedom DOM (light and
  * dependency-free compared with jsdom; Readability only needs the DOM Core API it provides).
  */
-export function extractArticle(html: string, url: string): ExtractedArticle {
+export function extractArticle(rawHtml: string, url: string): ExtractedArticle {
+  const html = rawHtml.replace(NON_CONTENT, '');
+  let elements = 0;
+  for (const _ of html.matchAll(START_TAG)) {
+    if (++elements > MAX_PAGE_ELEMENTS) {
+      throw new GenerationError('source_too_large', `The page at ${url} has more than ${MAX_PAGE_ELEMENTS.toLocaleString('en')} HTML elements; paste its text instead.`);
+    }
+  }
   const { document } = parseHTML(html);
   const pageTitle = orNull(document.querySelector('title')?.textContent);
   let article: ReturnType<Readability['parse']> = null;
