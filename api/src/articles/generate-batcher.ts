@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import type { JobStatus } from '@opad/core/domain';
 import { query, type PgPool } from '@opad/core/db/pg-pool';
 import { GENERATE_QUEUE, GENERATE_JOB_OPTIONS, type GenerateJobData } from '@opad/core/queue';
+import { withBatchPublishSpan } from '@opad/core/telemetry/tracing';
 
 export type JobRef = { id: string; status: JobStatus; trace_context: Record<string, string> | null };
 
@@ -134,12 +135,17 @@ export class GenerateBatcher {
     let enqueueError: unknown = null;
     if (created.length > 0) {
       try {
-        await this.queue.addBulk(
-          created.map((p) => ({
-            name: GENERATE_QUEUE,
-            data: { jobId: p.jobId, articleId: p.articleId, trace: p.trace },
-            opts: { ...GENERATE_JOB_OPTIONS, jobId: p.jobId },
-          })),
+        await withBatchPublishSpan(
+          GENERATE_QUEUE,
+          created.map((p) => p.trace),
+          () =>
+            this.queue.addBulk(
+              created.map((p) => ({
+                name: GENERATE_QUEUE,
+                data: { jobId: p.jobId, articleId: p.articleId, trace: p.trace },
+                opts: { ...GENERATE_JOB_OPTIONS, jobId: p.jobId },
+              })),
+            ),
         );
       } catch (error) {
         enqueueError = error;

@@ -13,7 +13,7 @@ import {
   traceIdsForLog,
   withConsumerSpan,
   withExtractedContext,
-  withProducerSpan,
+  withBatchPublishSpan,
   withSpan,
 } from './tracing.ts';
 
@@ -92,26 +92,27 @@ describe('propagation through the queue', () => {
     expect(later.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
   });
 
-  it('parents the consumer span to the producer span and links it', async () => {
-    let data: { trace: Record<string, string> } = { trace: {} };
-    await withSpan('POST /articles/:id/generate', {}, () =>
-      withProducerSpan('generate', { 'messaging.message.id': 'job-1' }, async (carrier) => {
-        data = { trace: carrier };
-      }),
-    );
+  it('publishes a batch under one producer span linked to each request, with the commands inside untraced, and parents each consumer to its request', async () => {
+    const jobs: Array<{ trace: Record<string, string> }> = [];
+    for (const name of ['request a', 'request b']) await withSpan(name, {}, async () => void jobs.push({ trace: injectTraceContext() }));
+    await withBatchPublishSpan('generate', jobs.map((j) => j.trace), () => withSpan('evalsha', {}, async () => undefined));
     // the worker: no active context of its own
-    await context.with(context.active(), () =>
-      withConsumerSpan('generate', data.trace, { 'opad.job.id': 'job-1' }, () => withSpan('adapt', {}, async () => undefined)),
-    );
+    await withConsumerSpan('generate', jobs[1]!.trace, { 'opad.job.id': 'job-b' }, () => withSpan('adapt', {}, async () => undefined));
+
+    const [a, b] = [spanNamed('request a'), spanNamed('request b')];
     const producer = spanNamed('generate publish');
-    const consumer = spanNamed('generate process');
-    const stage = spanNamed('adapt');
     expect(producer.kind).toBe(SpanKind.PRODUCER);
+    expect(producer.attributes['messaging.batch.message_count']).toBe(2);
+    expect(producer.parentSpanContext?.spanId).toBe(a.spanContext().spanId);
+    expect(producer.links.map((l) => l.context.spanId)).toEqual([a.spanContext().spanId, b.spanContext().spanId]);
+    expect(exporter.getFinishedSpans().map((s) => s.name)).not.toContain('evalsha');
+
+    const consumer = spanNamed('generate process');
     expect(consumer.kind).toBe(SpanKind.CONSUMER);
-    expect(consumer.spanContext().traceId).toBe(producer.spanContext().traceId);
-    expect(consumer.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
-    expect(consumer.links[0]?.context.spanId).toBe(producer.spanContext().spanId);
-    expect(stage.parentSpanContext?.spanId).toBe(consumer.spanContext().spanId);
+    expect(consumer.spanContext().traceId).toBe(b.spanContext().traceId);
+    expect(consumer.parentSpanContext?.spanId).toBe(b.spanContext().spanId);
+    expect(consumer.links[0]?.context.spanId).toBe(b.spanContext().spanId);
+    expect(spanNamed('adapt').parentSpanContext?.spanId).toBe(consumer.spanContext().spanId);
   });
 
   it('starts a new trace from an empty or malformed carrier', async () => {

@@ -12,6 +12,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 
 /**
  * Tracing helpers for app code. They use only the OpenTelemetry API: when the SDK is not
@@ -83,19 +84,24 @@ export function withExtractedContext<T>(carrier: Readonly<Record<string, string>
 }
 
 /**
- * Producer side of the queue hop: a PRODUCER span around the enqueue, and `fn` receives the
- * carrier to put into the job data (so the consumer's span is that span's child).
+ * Producer side of a batched enqueue (the api's group commit): one PRODUCER span for the batch,
+ * linked to the span of each message's carrier (the requests that asked for them; each job's
+ * consumer span is parented to its own request through the carrier it carries). The client spans
+ * of the commands inside — one ioredis span per job, plus MULTI/EXEC — are suppressed: they cost
+ * more than the rest of a traced ingest request and say no more than this span does. The span
+ * is a child of the first message's request (not of whatever context happened to start the batch).
  */
-export function withProducerSpan<T>(
-  queue: string,
-  attributes: Attributes,
-  fn: (carrier: Record<string, string>) => Promise<T> | T,
-): Promise<T> {
+export function withBatchPublishSpan<T>(queue: string, carriers: ReadonlyArray<Readonly<Record<string, string>>>, fn: () => Promise<T>): Promise<T> {
+  const links: Link[] = [];
+  for (const carrier of carriers) {
+    const linked = trace.getSpanContext(extractTraceContext(carrier));
+    if (linked && isSpanContextValid(linked)) links.push({ context: linked });
+  }
   return withSpan(
     `${queue} publish`,
-    { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.operation.type': 'send', ...attributes },
-    (span) => fn(injectTraceContext(trace.setSpan(context.active(), span))),
-    { kind: SpanKind.PRODUCER, tracer: getTracer('queue') },
+    { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.operation.type': 'send', 'messaging.batch.message_count': carriers.length },
+    () => context.with(suppressTracing(context.active()), fn),
+    { kind: SpanKind.PRODUCER, tracer: getTracer('queue'), links, parent: extractTraceContext(carriers[0]) },
   );
 }
 
