@@ -6,7 +6,7 @@
  * processes on the same Postgres and Redis, rounds alternated off/on, medians compared.
  *
  *   npx node bench/tracing-overhead.ts
- * Env: BENCH_SECONDS (per round, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 16)
+ * Env: BENCH_SECONDS (per round, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 64, as bench/ingest.ts)
  * Target: ≤ 10% fewer requests per second with tracing on.
  */
 import autocannon from 'autocannon';
@@ -25,7 +25,7 @@ import { createGenerateQueue } from '../core/src/queue.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const root = resolve(import.meta.dirname, '..');
 
 const median = (xs: number[]): number => {
