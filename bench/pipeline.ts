@@ -21,6 +21,7 @@ import { getRedisUrl, uniquePrefix } from '../core/src/testing/redis.ts';
 import { waitFor } from '../core/src/testing/ports.ts';
 import { createRedis } from '../core/src/redis.ts';
 import { GENERATE_QUEUE, createGenerateQueue } from '../core/src/queue.ts';
+import { buildService, startArgs } from '../scripts/build-services.ts';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
@@ -67,9 +68,9 @@ await floorQueue.close();
 // ---- the real worker process ----------------------------------------------------------------
 const prefix = uniquePrefix('bench-pipeline');
 const queue = createGenerateQueue(createRedis(redisUrl, 'worker'), prefix);
-// Started exactly as its start script does (same Node flags and preload).
-const startScript = (JSON.parse(readFileSync(join(root, 'worker/package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-const child = spawn(process.execPath, startScript.split(/\s+/).slice(1), {
+// Started exactly as its start script does (same Node flags and preload, the bundle in dist/).
+await buildService('worker');
+const child = spawn(process.execPath, startArgs('worker'), {
   cwd: join(root, 'worker'),
   env: {
     PATH: process.env.PATH,

@@ -1,6 +1,6 @@
 /**
  * Tracing overhead: ingest throughput of POST /articles/:id/generate through the real api,
- * started as in production (`node --import @opad/core/telemetry/register src/main.ts`), with
+ * started as in production (its start script: the bundle in dist/ with the telemetry preload), with
  * tracing on (always_on sampler, every span exported over OTLP/HTTP protobuf to a local
  * receiver that decodes it) beside tracing off (OTEL_SDK_DISABLED=true), in one run: two api
  * processes on the same Postgres and Redis, rounds alternated off/on, medians compared.
@@ -22,6 +22,7 @@ import { freePort, waitFor } from '../core/src/testing/ports.ts';
 import { getRedisUrl, uniquePrefix } from '../core/src/testing/redis.ts';
 import { createRedis } from '../core/src/redis.ts';
 import { createGenerateQueue } from '../core/src/queue.ts';
+import { buildService, startArgs } from '../scripts/build-services.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -43,9 +44,8 @@ interface Api {
 
 async function startApi(name: string, env: Record<string, string>): Promise<Api> {
   const port = await freePort();
-  // Exactly the api's start script (its Node flags and the telemetry preload).
-  const start = (JSON.parse(readFileSync(join(root, 'api/package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const child: ChildProcess = spawn(process.execPath, start.split(/\s+/).slice(1), {
+  // Exactly the api's start script (its Node flags, the telemetry preload, the bundle in dist/).
+  const child: ChildProcess = spawn(process.execPath, startArgs('api'), {
     cwd: join(root, 'api'),
     env: { ...process.env, ...env, PORT: String(port), OTEL_SERVICE_NAME: name },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -66,6 +66,7 @@ async function startApi(name: string, env: Record<string, string>): Promise<Api>
   };
 }
 
+await buildService('api');
 const t0 = Date.now();
 const database = await createTestDatabase('bench_tracing');
 const redisUrl = getRedisUrl();

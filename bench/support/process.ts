@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename } from 'node:path';
 import { waitFor } from '../../core/src/probes.ts';
+import { buildService, startArgs, type ServiceName } from '../../scripts/build-services.ts';
 
 export interface Service {
   child: ChildProcess;
@@ -10,14 +11,14 @@ export interface Service {
 }
 
 /**
- * Starts a workspace exactly as its `start` script does (same Node flags, same preload), on
- * this Node (24), and waits until `readyUrl` answers.
+ * Builds a service (scripts/build-services.ts) and starts it exactly as its `start` script does
+ * (same Node flags, same preload, the bundle in dist/), on this Node (24), and waits until
+ * `readyUrl` answers.
  */
 export async function startWorkspace(workspaceDir: string, env: Record<string, string>, readyUrl: string): Promise<Service> {
-  const pkg = JSON.parse(readFileSync(join(workspaceDir, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const [command, ...args] = pkg.scripts.start.split(/\s+/);
-  if (command !== 'node') throw new Error(`unexpected start script in ${workspaceDir}: ${pkg.scripts.start}`);
-  return spawnAndWait(args, workspaceDir, env, readyUrl);
+  const name = basename(workspaceDir) as ServiceName;
+  await buildService(name);
+  return spawnAndWait(startArgs(name), workspaceDir, env, readyUrl);
 }
 
 /** Starts a TypeScript entry on this Node (24) and waits until `readyUrl` answers. */

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@opad/core/testing/database';
 import { freePort, waitFor } from '@opad/core/testing/ports';
 import { getRedisUrl, uniquePrefix } from '@opad/core/testing/redis';
+import { startArgs } from '../../scripts/build-services.ts';
 
 /**
  * The real stack for browser tests: api, worker and web as child processes on free ports,
@@ -115,12 +116,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const register = ['--import', '@opad/core/telemetry/register'];
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const webUrl = `http://127.0.0.1:${webPort}`;
-  const api = service('api', apiPort, resolve(root, 'api'), [...register, 'src/main.ts'], { ...shared, PORT: String(apiPort), RATE_LIMIT_WRITES_PER_MINUTE: '0' }, answers(`${apiUrl}/readyz`));
+  // api and worker exactly as in production: their start scripts, the bundles in dist/ (built by
+  // the global setup); the web as `remix-serve` over its production build.
+  const api = service('api', apiPort, resolve(root, 'api'), startArgs('api'), { ...shared, PORT: String(apiPort), RATE_LIMIT_WRITES_PER_MINUTE: '0' }, answers(`${apiUrl}/readyz`));
   const worker = service(
     'worker',
     workerPort,
     resolve(root, 'worker'),
-    [...register, 'src/main.ts'],
+    startArgs('worker'),
     { ...shared, HEALTH_PORT: String(workerPort), GENERATOR: 'offline', FETCH_ALLOW_HOSTS: `127.0.0.1:${pagePort},127.0.0.1`, SWEEP_INTERVAL_MS: '1000', SWEEP_QUEUED_AFTER_MS: '1000' },
     answers(`http://127.0.0.1:${workerPort}/healthz`),
   );
