@@ -88,13 +88,16 @@ export class Wordnet {
     }
   }
 
-  /** The most frequent sense of a lemma: the part of speech whose first sense is most used in tagged text. */
-  lookup(lemma: string, hint?: Pos): WordnetEntry | null {
+  /**
+   * The most frequent sense of a lemma: the part of speech whose first sense is most used in
+   * tagged text, among `allowed` (what the word's inflection permits), the hint's if it has one.
+   */
+  lookup(lemma: string, hint?: Pos, allowed: readonly Pos[] = POS): WordnetEntry | null {
     const key = lemma.toLowerCase().replace(/ /g, '_');
-    const cacheKey = hint ? `${key}#${hint}` : key;
+    const cacheKey = `${key}#${hint ?? ''}#${allowed.join(',')}`;
     if (this.cache.has(cacheKey)) return this.cache.get(cacheKey) ?? null;
     let best: IndexLine | null = null;
-    for (const pos of POS) {
+    for (const pos of allowed) {
       const line = this.findIndexLine(pos, key);
       if (!line) continue;
       if (hint && pos === hint) {
@@ -113,10 +116,13 @@ export class Wordnet {
     return entry;
   }
 
-  /** Looks up a word form, trying its base forms (plural, past tense, -ing, comparative). */
+  /**
+   * Looks up a word form, trying its base forms (plural, past tense, -ing, comparative), each
+   * only as the parts of speech its inflection allows: "voted" is the verb "vote", never the noun.
+   */
   define(word: string, hint?: Pos): WordnetEntry | null {
-    for (const candidate of baseForms(word.toLowerCase())) {
-      const entry = this.lookup(candidate, hint);
+    for (const { form, pos } of baseForms(word.toLowerCase())) {
+      const entry = this.lookup(form, hint, pos);
       if (entry && entry.definition) return entry;
     }
     return null;
@@ -141,33 +147,43 @@ function parseGloss(gloss: string): { definition: string; example: string | null
 }
 
 /** Candidate base forms, most likely first (a small subset of WordNet's morphy rules). */
-export function baseForms(word: string): string[] {
-  const out = [word];
-  const add = (w: string) => {
-    if (w.length >= 2 && !out.includes(w)) out.push(w);
+export interface BaseForm {
+  form: string;
+  /** The parts of speech the inflection allows for this base (the word itself: any). */
+  pos: readonly Pos[];
+}
+
+const NOUN_OR_VERB: readonly Pos[] = ['noun', 'verb'];
+const VERB: readonly Pos[] = ['verb'];
+const ADJ: readonly Pos[] = ['adj'];
+
+export function baseForms(word: string): BaseForm[] {
+  const out: BaseForm[] = [{ form: word, pos: POS }];
+  const add = (form: string, pos: readonly Pos[]) => {
+    if (form.length >= 2 && !out.some((b) => b.form === form)) out.push({ form, pos });
   };
-  if (word.endsWith('ies')) add(`${word.slice(0, -3)}y`);
-  if (word.endsWith('es')) add(word.slice(0, -2));
-  if (word.endsWith('s') && !word.endsWith('ss')) add(word.slice(0, -1));
-  if (word.endsWith('ied')) add(`${word.slice(0, -3)}y`);
+  if (word.endsWith('ies')) add(`${word.slice(0, -3)}y`, NOUN_OR_VERB);
+  if (word.endsWith('es')) add(word.slice(0, -2), NOUN_OR_VERB);
+  if (word.endsWith('s') && !word.endsWith('ss')) add(word.slice(0, -1), NOUN_OR_VERB);
+  if (word.endsWith('ied')) add(`${word.slice(0, -3)}y`, VERB);
   if (word.endsWith('ed')) {
-    add(word.slice(0, -2));
-    add(word.slice(0, -1));
-    if (/(.)\1ed$/.test(word)) add(word.slice(0, -3));
+    add(word.slice(0, -2), VERB);
+    add(word.slice(0, -1), VERB);
+    if (/(.)\1ed$/.test(word)) add(word.slice(0, -3), VERB);
   }
   if (word.endsWith('ing')) {
-    add(word.slice(0, -3));
-    add(`${word.slice(0, -3)}e`);
-    if (/(.)\1ing$/.test(word)) add(word.slice(0, -4));
+    add(word.slice(0, -3), VERB);
+    add(`${word.slice(0, -3)}e`, VERB);
+    if (/(.)\1ing$/.test(word)) add(word.slice(0, -4), VERB);
   }
   if (word.endsWith('er')) {
-    add(word.slice(0, -2));
-    add(word.slice(0, -1));
+    add(word.slice(0, -2), ADJ);
+    add(word.slice(0, -1), ADJ);
   }
   if (word.endsWith('est')) {
-    add(word.slice(0, -3));
-    add(word.slice(0, -2));
+    add(word.slice(0, -3), ADJ);
+    add(word.slice(0, -2), ADJ);
   }
-  if (word.endsWith('ly')) add(word.slice(0, -2));
+  if (word.endsWith('ly')) add(word.slice(0, -2), ADJ);
   return out;
 }

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { Wordnet } from './wordnet.ts';
+
+const wordnet = new Wordnet();
+
+describe('Wordnet.define (the offline glosses)', () => {
+  it('glosses an -ed form as the verb it inflects, never as a noun of the same spelling', () => {
+    expect(wordnet.define('voted')).toMatchObject({ lemma: 'vote', partOfSpeech: 'verb' });
+    expect(wordnet.define('discussed')).toMatchObject({ lemma: 'discuss', partOfSpeech: 'verb' });
+  });
+
+  it('keeps a word that is a lemma in its own right (the participle adjective, the -ing noun)', () => {
+    expect(wordnet.define('tired')).toMatchObject({ lemma: 'tired', partOfSpeech: 'adj' });
+    expect(wordnet.define('building', 'noun')).toMatchObject({ lemma: 'building', partOfSpeech: 'noun' });
+  });
+
+  it('lets the word before decide between noun and verb for an -s form', () => {
+    expect(wordnet.define('votes', 'noun')).toMatchObject({ lemma: 'vote', partOfSpeech: 'noun' });
+    expect(wordnet.define('votes', 'verb')).toMatchObject({ lemma: 'vote', partOfSpeech: 'verb' });
+  });
+
+  it('finds nothing for a word WordNet does not have', () => {
+    expect(wordnet.define('zzyzxq')).toBeNull();
+  });
+});
