@@ -100,7 +100,9 @@ export function withBatchPublishSpan<T>(queue: string, carriers: ReadonlyArray<R
   return withSpan(
     `${queue} publish`,
     { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.operation.type': 'send', 'messaging.batch.message_count': carriers.length },
-    () => context.with(suppressTracing(context.active()), fn),
+    // Suppressed, and with no active span: instrumentations that require a parent (ioredis here)
+    // then return at once instead of building each command's attributes for a span never recorded.
+    () => context.with(suppressTracing(trace.deleteSpan(context.active())), fn),
     { kind: SpanKind.PRODUCER, tracer: getTracer('queue'), links, parent: extractTraceContext(carriers[0]) },
   );
 }
