@@ -94,8 +94,3 @@ export class ArticleQueries {
     return rows[0] ?? null;
   }
 }
-
-export async function findJob(pool: PgPool, id: string): Promise<JobRecord | null> {
-  const { rows } = await query<JobRecord>(pool, { name: 'opad_job_find', text: `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`, values: [id] });
-  return rows[0] ?? null;
-}

@@ -4,7 +4,7 @@ import { isTerminalJobStatus } from '@opad/core/domain';
 import { idParamsSchema, type JobEvent } from '@opad/core/http-contract';
 import type { PgPool } from '@opad/core/db/pg-pool';
 import type { JobRecord } from '@opad/core/db/records';
-import { findJob as findJobRow } from '../articles/article-queries.ts';
+import { findJob as findJobRow } from '../jobs/job-queries.ts';
 import { toJobDto } from '../articles/serialize.ts';
 import type { JobEventsHub } from '../jobs/job-events.ts';
 import { parseParams } from '../http/validate.ts';
