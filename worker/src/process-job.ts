@@ -74,7 +74,10 @@ export function createProcessor(deps: ProcessorDeps) {
     const article = row.article;
     if (!article) throw new UnrecoverableError(`article ${articleId} is missing`);
 
-    const stored = await readStoredMeta(store, articleId);
+    // Only an attempt that may have run before can find its result stored: a row still queued and
+    // never started (attempts 0) cannot, so a first attempt skips the read (a 404 from S3 otherwise).
+    const mayHaveRunBefore = row.attempts > 0 || row.status === 'running';
+    const stored = mayHaveRunBefore ? await readStoredMeta(store, articleId) : null;
     if (stored?.jobId === jobId) {
       await rows.succeed(jobId, articleId, objectKeys.adapted(articleId), stored.title, stored.usage);
       await job.updateProgress({ progress: 100, stage: 'store' } satisfies JobProgress);

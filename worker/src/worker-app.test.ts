@@ -39,6 +39,7 @@ let app: WorkerApp;
 let queue: Queue<GenerateJobData>;
 let events: QueueEvents;
 let store: ObjectStore;
+const metaReads: string[] = [];
 const progress = new Map<string, JobProgress[]>();
 const offline = new OfflineGenerator();
 let openai: OpenAIGenerator;
@@ -78,7 +79,17 @@ beforeAll(async () => {
   });
   store = createObjectStore(config);
   openai = new OpenAIGenerator({ apiKey: 'k', baseURL: fake.baseURL, model: 'fake-model', timeoutMs: 1_000, maxRetries: 0 });
-  app = await startWorkerApp(config, { generator: switchable, store, sweep: false, defaultMetrics: false, logger: createLogger('worker-test', 'silent') });
+  // The real store, with its reads of meta.json recorded (to see which attempts look for a stored result).
+  const spied = new Proxy(store, {
+    get: (target, key, receiver) =>
+      key === 'getText'
+        ? (k: string) => {
+            metaReads.push(k);
+            return target.getText(k);
+          }
+        : Reflect.get(target, key, receiver),
+  });
+  app = await startWorkerApp(config, { generator: switchable, store: spied, sweep: false, defaultMetrics: false, logger: createLogger('worker-test', 'silent') });
   queue = createGenerateQueue(createRedis(getRedisUrl(), 'worker'), prefix);
   events = new QueueEvents(GENERATE_QUEUE, { connection: createRedis(getRedisUrl(), 'worker'), prefix });
   events.on('progress', ({ jobId, data }) => {
@@ -118,6 +129,8 @@ describe('full pipeline', () => {
     expect(row).toMatchObject({ status: 'succeeded', progress: 100, stage: 'store', attempts: 1, error_code: null, result_ref: objectKeys.adapted(articleId) });
     expect(row.started_at).toBeTruthy();
     expect(row.finished_at).toBeTruthy();
+    // a first attempt cannot have stored a result before: it does not look for one
+    expect(metaReads).not.toContain(objectKeys.meta(articleId));
     const meta = await storedMeta(articleId);
     expect(meta).toMatchObject({ articleId, jobId, generator: 'offline', model: 'offline-extractive-v1', title: 'Floating gardens', usage: { inputTokens: 0, outputTokens: 0 } });
     expect(meta.wordCount).toBeGreaterThanOrEqual(150 * 0.85);
@@ -236,6 +249,7 @@ describe('nothing twice', () => {
     expect(await jobRow(tdb.db, ids.jobId)).toMatchObject({ status: 'succeeded', input_tokens: 11, output_tokens: 7 });
     expect(fake.requests).toHaveLength(0);
     expect((await tdb.db.models.Article.findByPk(ids.articleId))?.title).toBe('Stored before the crash');
+    expect(metaReads).toContain(objectKeys.meta(ids.articleId));
   });
 
   it('a job whose row is already terminal is a no-op', async () => {
