@@ -15,7 +15,8 @@ export interface PgPoolOptions {
  * A plain `pg` pool, for services whose hot path should not pay for the ORM (the api). Named
  * (prepared) statements on it use the generic plan from their first run: their plans do not
  * depend on the values, and re-planning a multi-CTE statement costs more than running it.
- * Unnamed statements are still planned per call, as usual.
+ * Unnamed statements are still planned per call, as usual. Behind a pooler in transaction mode,
+ * named statements need one that tracks them (PgBouncer ≥ 1.21 with max_prepared_statements).
  */
 export function createPgPool(url: string, options: PgPoolOptions = {}): PgPool {
   const pool = new pg.Pool({
