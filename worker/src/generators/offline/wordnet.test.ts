@@ -14,6 +14,12 @@ describe('Wordnet.define (the offline glosses)', () => {
     expect(wordnet.define('building', 'noun')).toMatchObject({ lemma: 'building', partOfSpeech: 'noun' });
   });
 
+  it('prefers the common base to a rare lemma of the same spelling', () => {
+    // "rooms" is a lemma of its own (an apartment), seldom used; "room" is the common word
+    expect(wordnet.define('rooms', 'noun')).toMatchObject({ lemma: 'room', partOfSpeech: 'noun' });
+    expect(wordnet.define('rooms', 'noun')?.definition).toMatch(/area within a building/);
+  });
+
   it('lets the word before decide between noun and verb for an -s form', () => {
     expect(wordnet.define('votes', 'noun')).toMatchObject({ lemma: 'vote', partOfSpeech: 'noun' });
     expect(wordnet.define('votes', 'verb')).toMatchObject({ lemma: 'vote', partOfSpeech: 'verb' });

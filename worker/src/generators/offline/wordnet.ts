@@ -15,6 +15,8 @@ export interface WordnetEntry {
   partOfSpeech: Pos;
   definition: string;
   example: string | null;
+  /** How often the lemma's senses occur in WordNet's tagged texts: how common the lemma is. */
+  usage: number;
 }
 
 interface IndexLine {
@@ -109,7 +111,7 @@ export class Wordnet {
     let entry: WordnetEntry | null = null;
     if (best && best.offsets[0] !== undefined) {
       const gloss = this.readDataLine(best.pos, best.offsets[0]).split(' | ')[1] ?? '';
-      entry = { lemma: key.replace(/_/g, ' '), partOfSpeech: best.pos, ...parseGloss(gloss) };
+      entry = { lemma: key.replace(/_/g, ' '), partOfSpeech: best.pos, usage: best.tagSenseCount, ...parseGloss(gloss) };
     }
     if (this.cache.size >= this.maxCache) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(cacheKey, entry);
@@ -119,13 +121,19 @@ export class Wordnet {
   /**
    * Looks up a word form, trying its base forms (plural, past tense, -ing, comparative), each
    * only as the parts of speech its inflection allows: "voted" is the verb "vote", never the noun.
+   * A plural that is a lemma of its own but rare ("rooms": an apartment) gives way to its singular
+   * when that is at least twice as common ("room"); other lemmas ("tired", "building") stay.
    */
   define(word: string, hint?: Pos): WordnetEntry | null {
+    let found: WordnetEntry | null = null;
     for (const { form, pos } of baseForms(word.toLowerCase())) {
       const entry = this.lookup(form, hint, pos);
-      if (entry && entry.definition) return entry;
+      if (!entry?.definition) continue;
+      if (!found) found = entry;
+      // A rare lemma spelled like a plural gives way to its far more common singular.
+      else if (pos === NOUN_OR_VERB && entry.usage >= 2 * Math.max(1, found.usage)) return entry;
     }
-    return null;
+    return found;
   }
 }
 
