@@ -59,7 +59,7 @@ const nextPath = (side: 'opad' | 'durable' | 'floor'): string =>
 const apiPort = await freePort();
 const floorPort = await freePort();
 const api = await startWorkspace(
-  join(root, 'api'),
+  'api',
   { DATABASE_URL: database.url, REDIS_URL: redisUrl, QUEUE_PREFIX: apiPrefix, PORT: String(apiPort), STORAGE_DIR: storageDir, LOG_LEVEL: 'warn', RATE_LIMIT_WRITES_PER_MINUTE: '0', OTEL_SDK_DISABLED: 'true' },
   `http://127.0.0.1:${apiPort}/readyz`,
 );

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 /**
  * Pipeline benchmark: jobs/s through the real worker process (offline generator, Postgres,
  * Redis, files on disk) beside the floor — a bare BullMQ worker with a no-op processor on the

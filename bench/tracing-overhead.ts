@@ -10,31 +10,21 @@
  * Target: ≤ 10% fewer requests per second with tracing on.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createTestDatabase } from '../core/src/testing/database.ts';
 import { startOtlpReceiver } from '../core/src/testing/otlp-receiver.ts';
-import { freePort, waitFor } from '../core/src/testing/ports.ts';
+import { freePort } from '../core/src/testing/ports.ts';
 import { getRedisUrl, uniquePrefix } from '../core/src/testing/redis.ts';
 import { createRedis } from '../core/src/redis.ts';
 import { createGenerateQueue } from '../core/src/queue.ts';
-import { buildService, startArgs } from '../scripts/build-services.ts';
+import { fmt, median, startWorkspace } from './support/process.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const root = resolve(import.meta.dirname, '..');
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-};
-const fmt = (n: number, digits = 1): string => n.toFixed(digits);
 
 interface Api {
   readonly port: number;
@@ -42,31 +32,13 @@ interface Api {
   stop(): Promise<void>;
 }
 
+/** The api exactly as its start script runs it (its Node flags, the telemetry preload, the bundle). */
 async function startApi(name: string, env: Record<string, string>): Promise<Api> {
   const port = await freePort();
-  // Exactly the api's start script (its Node flags, the telemetry preload, the bundle in dist/).
-  const child: ChildProcess = spawn(process.execPath, startArgs('api'), {
-    cwd: join(root, 'api'),
-    env: { ...process.env, ...env, PORT: String(port), OTEL_SERVICE_NAME: name },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status < 500, 20_000, `${name} ready`, 100);
-  return {
-    port,
-    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      // the api's graceful close can outlast a benchmark's patience after heavy load
-      const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(force);
-    },
-  };
+  const api = await startWorkspace('api', { ...env, PORT: String(port), OTEL_SERVICE_NAME: name }, `http://127.0.0.1:${port}/readyz`);
+  return { port, rssMb: () => api.rssMb(), stop: () => api.stop() };
 }
 
-await buildService('api');
 const t0 = Date.now();
 const database = await createTestDatabase('bench_tracing');
 const redisUrl = getRedisUrl();

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { join, resolve } from 'node:path';
 import { waitFor } from '../../core/src/probes.ts';
 import { buildService, startArgs, type ServiceName } from '../../scripts/build-services.ts';
 
@@ -15,10 +15,9 @@ export interface Service {
  * (same Node flags, same preload, the bundle in dist/), on this Node (24), and waits until
  * `readyUrl` answers.
  */
-export async function startWorkspace(workspaceDir: string, env: Record<string, string>, readyUrl: string): Promise<Service> {
-  const name = basename(workspaceDir) as ServiceName;
+export async function startWorkspace(name: ServiceName, env: Record<string, string>, readyUrl: string): Promise<Service> {
   await buildService(name);
-  return spawnAndWait(startArgs(name), workspaceDir, env, readyUrl);
+  return spawnAndWait(startArgs(name), join(resolve(import.meta.dirname, '../..'), name), env, readyUrl);
 }
 
 /** Starts a TypeScript entry on this Node (24) and waits until `readyUrl` answers. */
@@ -39,7 +38,10 @@ async function spawnAndWait(args: string[], cwd: string, env: Record<string, str
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
+      // a graceful close can outlast a benchmark's patience after heavy load
+      const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
+      clearTimeout(force);
     },
   };
 }

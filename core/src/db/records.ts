@@ -1,60 +1,34 @@
-import type { ArticleStatus, JobStatus, Language, Level, Stage } from '../domain.ts';
+import type { InferAttributes } from 'sequelize';
+import type { Article, Job } from './models.ts';
 
 /**
  * The rows of `articles` and `jobs` as plain data, for code that reads them with SQL (the api)
- * rather than through the Sequelize models (the worker). Field names are the models' attribute
- * names, so a model instance satisfies these types too.
+ * rather than through the Sequelize models (the worker): the models' attributes, so the two
+ * cannot drift. Type-only: importing this module loads neither Sequelize nor the models.
  */
-export interface ArticleRecord {
-  id: string;
-  ownerId: string | null;
-  sourceUrl: string | null;
-  sourceTitle: string | null;
-  sourceText: string | null;
-  topic: string | null;
-  language: Language;
-  level: Level;
-  targetWords: number;
-  status: ArticleStatus;
-  title: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  deletedAt: Date | null;
-}
+export type ArticleRecord = InferAttributes<Article>;
+export type JobRecord = InferAttributes<Job>;
 
-export interface JobRecord {
-  id: string;
-  articleId: string;
-  status: JobStatus;
-  progress: number;
-  stage: Stage | null;
-  attempts: number;
-  resultRef: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  traceContext: Record<string, string> | null;
-  createdAt: Date;
-  updatedAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-}
+/**
+ * SELECT lists that name each column as its record field (`source_url AS "sourceUrl"`). Every
+ * attribute must be listed (a `Record` over the record's keys), so a column added to a model
+ * and not here fails the type check instead of reading as undefined.
+ */
+export const ARTICLE_COLUMNS = selectList<ArticleRecord>({
+  id: 1, ownerId: 1, sourceUrl: 1, sourceTitle: 1, sourceText: 1, topic: 1, language: 1, level: 1,
+  targetWords: 1, status: 1, title: 1, createdAt: 1, updatedAt: 1, deletedAt: 1,
+});
+export const JOB_COLUMNS = selectList<JobRecord>({
+  id: 1, articleId: 1, status: 1, progress: 1, stage: 1, attempts: 1, resultRef: 1, errorCode: 1,
+  errorMessage: 1, inputTokens: 1, outputTokens: 1, traceContext: 1, createdAt: 1, updatedAt: 1,
+  startedAt: 1, finishedAt: 1,
+});
 
-/** SELECT lists that name each column as its record field (`source_url AS "sourceUrl"`). */
-export const ARTICLE_COLUMNS = selectList<ArticleRecord>([
-  'id', 'ownerId', 'sourceUrl', 'sourceTitle', 'sourceText', 'topic', 'language', 'level',
-  'targetWords', 'status', 'title', 'createdAt', 'updatedAt', 'deletedAt',
-]);
-export const JOB_COLUMNS = selectList<JobRecord>([
-  'id', 'articleId', 'status', 'progress', 'stage', 'attempts', 'resultRef', 'errorCode',
-  'errorMessage', 'inputTokens', 'outputTokens', 'traceContext', 'createdAt', 'updatedAt',
-  'startedAt', 'finishedAt',
-]);
-
-function selectList<R>(fields: ReadonlyArray<keyof R & string>): string {
-  return fields.map((f) => {
-    const column = f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    return column === f ? f : `${column} AS "${f}"`;
-  }).join(', ');
+function selectList<R>(fields: Record<keyof R & string, 1>): string {
+  return Object.keys(fields)
+    .map((f) => {
+      const column = f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+      return column === f ? f : `${column} AS "${f}"`;
+    })
+    .join(', ');
 }
