@@ -21,11 +21,20 @@ export function connectServices(config: ApiConfig, log: Logger): Omit<AppDeps, '
   redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection error'));
   const queue = createGenerateQueue(redis, config.QUEUE_PREFIX);
   queue.on('error', (error) => log.warn({ err: error.message }, 'queue error'));
-  // QueueEvents blocks on XREAD, so it needs its own connection with the retrying profile.
-  const eventsConnection = createRedis(config.REDIS_URL, 'worker');
-  eventsConnection.on('error', () => undefined); // reported through QueueEvents' own 'error'
-  const events = new QueueEvents(GENERATE_QUEUE, { connection: eventsConnection, prefix: config.QUEUE_PREFIX });
-  const hub = new JobEventsHub(events, log);
+  // QueueEvents blocks on XREAD, so it needs its own connection with the retrying profile; the
+  // hub opens it only while an SSE client follows a job.
+  const hub = new JobEventsHub(() => {
+    const connection = createRedis(config.REDIS_URL, 'worker');
+    connection.on('error', () => undefined); // reported through QueueEvents' own 'error'
+    const events = new QueueEvents(GENERATE_QUEUE, { connection, prefix: config.QUEUE_PREFIX });
+    return {
+      events,
+      close: async () => {
+        await events.close();
+        connection.disconnect(); // BullMQ leaves connections it was handed open
+      },
+    };
+  }, log);
   const store = createObjectStore(config);
   return {
     db,
@@ -38,7 +47,6 @@ export function connectServices(config: ApiConfig, log: Logger): Omit<AppDeps, '
       await hub.close().catch(() => undefined);
       await queue.close().catch(() => undefined);
       // BullMQ leaves connections it was handed open; they are ours to close.
-      eventsConnection.disconnect();
       redis.disconnect();
       await db.end().catch(() => undefined);
     },
