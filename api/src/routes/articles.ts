@@ -1,12 +1,11 @@
-import { Router, type RequestHandler } from 'express';
+import type { IRouter, RequestHandler } from 'express';
 import type { Counter } from 'prom-client';
 import { AppError } from '@opad/core/errors';
 import { createArticleSchema, idParamsSchema, listArticlesQuerySchema, type GenerateResponse } from '@opad/core/http-contract';
 import type { ArticleService } from '../articles/article-service.ts';
 import { parseBody, parseParams, parseQuery } from '../http/validate.ts';
 
-export function articleRoutes(service: ArticleService, limitWrites: RequestHandler, generateRequests: Counter<'outcome'>): Router {
-  const router = Router();
+export function registerArticleRoutes(router: IRouter, service: ArticleService, limitWrites: RequestHandler, generateRequests: Counter<'outcome'>): void {
 
   router.post('/articles', limitWrites, async (req, res) => {
     const input = parseBody(req, createArticleSchema);
@@ -51,5 +50,4 @@ export function articleRoutes(service: ArticleService, limitWrites: RequestHandl
     res.json(await service.meta(parseParams(req, idParamsSchema).id));
   });
 
-  return router;
 }

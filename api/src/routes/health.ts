@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { IRouter } from 'express';
 import type { Registry } from 'prom-client';
 
 export type ReadinessCheck = () => Promise<void>;
@@ -13,8 +13,7 @@ const withTimeout = async (check: ReadinessCheck, ms: number): Promise<void> => 
 };
 
 /** /healthz: the process answers. /readyz: every dependency answers (else 503, so no traffic). */
-export function healthRoutes(checks: Record<string, ReadinessCheck>, registry: Registry): Router {
-  const router = Router();
+export function registerHealthRoutes(router: IRouter, checks: Record<string, ReadinessCheck>, registry: Registry): void {
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -35,5 +34,4 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, registry: R
   router.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
-  return router;
 }

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import type { IRouter, Request, Response } from 'express';
 import { notFound } from '@opad/core/errors';
 import { isTerminalJobStatus } from '@opad/core/domain';
 import { idParamsSchema, type JobEvent } from '@opad/core/http-contract';
@@ -25,8 +25,7 @@ const toEvent = (job: JobRecord): JobEvent => ({
   error: job.errorCode ? { code: job.errorCode, message: job.errorMessage ?? job.errorCode } : null,
 });
 
-export function jobRoutes(deps: JobRoutesDeps): Router {
-  const router = Router();
+export function registerJobRoutes(router: IRouter, deps: JobRoutesDeps): void {
   async function findJob(req: Request): Promise<JobRecord> {
     const { id } = parseParams(req, idParamsSchema);
     const job = await findJobRow(deps.db, id);
@@ -99,5 +98,4 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     }
   });
 
-  return router;
 }
