@@ -87,7 +87,7 @@ export function withExtractedContext<T>(carrier: Readonly<Record<string, string>
  * Producer side of a batched enqueue (the api's group commit): one PRODUCER span for the batch,
  * linked to the span of each message's carrier (the requests that asked for them; each job's
  * consumer span is parented to its own request through the carrier it carries). The client spans
- * of the commands inside — one ioredis span per job, plus MULTI/EXEC — are suppressed: they cost
+ * of the commands inside — one ioredis span per job — are suppressed: they cost
  * more than the rest of a traced ingest request and say no more than this span does. The span
  * is a child of the first message's request (not of whatever context happened to start the batch).
  */
