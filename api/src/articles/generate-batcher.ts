@@ -166,7 +166,11 @@ export class GenerateBatcher {
         // Thrown only to mark the publish span as failed; each request gets its own error.
         if (failed.size > 0) throw failed.values().next().value;
       },
-    ).catch(() => undefined);
+    ).catch((error: unknown) => {
+      // Our own marker when some adds failed; anything else failed before every add had settled,
+      // so no request of the group may claim that its job is in the queue.
+      if (failed.size === 0) for (const p of created) failed.set(p, error);
+    });
     return failed;
   }
 }
