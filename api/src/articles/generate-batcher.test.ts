@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import pg from 'pg';
+import { articleSchema, generateResponseSchema } from '@opad/core/http-contract';
+import { startApi, type ApiHarness } from '../testing/api-harness.ts';
+
+let api: ApiHarness;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(async () => {
+  await api.close();
+});
+
+async function createArticle(): Promise<string> {
+  const res = await api.postJson('/articles', { sourceText: 'A short text to adapt for a reader.', language: 'en', level: 'B1' });
+  return articleSchema.parse(await res.json()).id;
+}
+
+it('a stalled statement does not hold up the generate requests that come after it', async () => {
+  const stuck = await createArticle();
+  const other = await createArticle();
+
+  // Another session holds the first article's row, so the statement that creates its job waits.
+  const locker = new pg.Client({ connectionString: api.database.url });
+  await locker.connect();
+  try {
+    await locker.query('BEGIN');
+    await locker.query('SELECT 1 FROM articles WHERE id = $1 FOR UPDATE', [stuck]);
+
+    const stuckAnswer = api.request(`/articles/${stuck}/generate`, { method: 'POST' });
+    await new Promise((r) => setTimeout(r, 100)); // its statement is in flight and waiting
+
+    const started = performance.now();
+    const otherAnswer = await api.request(`/articles/${other}/generate`, { method: 'POST' });
+    expect(otherAnswer.status).toBe(202);
+    expect(performance.now() - started).toBeLessThan(1_000);
+
+    await locker.query('COMMIT');
+    const answer = await stuckAnswer;
+    expect(answer.status).toBe(202);
+    const { jobId } = generateResponseSchema.parse(await answer.json());
+    expect(await api.services.queue.getJob(jobId)).toBeDefined();
+  } finally {
+    await locker.end();
+  }
+});
+
+it('groups concurrent requests and answers each one with its own job, each in the queue once', async () => {
+  const ids = await Promise.all(Array.from({ length: 40 }, () => createArticle()));
+  const answers = await Promise.all(ids.map((id) => api.request(`/articles/${id}/generate`, { method: 'POST' })));
+  expect(answers.map((a) => a.status)).toEqual(ids.map(() => 202));
+  const jobIds = await Promise.all(answers.map(async (a) => generateResponseSchema.parse(await a.json()).jobId));
+  expect(new Set(jobIds).size).toBe(40);
+  for (const jobId of jobIds) expect((await api.services.queue.getJob(jobId))?.data.jobId).toBe(jobId);
+});
