@@ -26,8 +26,8 @@ export type GenerateRowResult =
  * The two stages overlap: once a group's statement has committed, the next group's statement
  * starts while this group's jobs are on their way to Redis. One statement is in flight at a
  * time, so groups are as large as the load makes them: two at a time made smaller groups and
- * cost 21 % of the throughput (A/B on bench/ingest.ts, 64 connections: 114 → 88 µs of api CPU
- * per request). A statement that stalls (a lock, a slow disk) must not hold up everyone else,
+ * cost 3–21 % of the throughput (two A/B runs on bench/ingest.ts at 64 connections; api CPU per
+ * request 114 → 88 and 102 → 95 µs). A statement that stalls (a lock, a slow disk) must not hold up everyone else,
  * though: once the one in flight is older than `stallMs`, the next group may start beside it,
  * up to `maxInFlight`.
  *
