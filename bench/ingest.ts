@@ -130,7 +130,7 @@ ingest: POST /articles/:id/generate — ${CONNECTIONS} connections, ${SECONDS} s
 | opad api at half its max (${Math.floor(ourRps / 2)} req/s, ${PACED_CONNECTIONS} conn.) | ${fmt(half.rps, 0)} | ${fmt(half.p50)} | ${fmt(half.p99)} | ${half.errors} | ${half.non2xx} |
 | floor at the same rate (${PACED_CONNECTIONS} conn.)     | ${fmt(floorAtHalf.rps, 0)} | ${fmt(floorAtHalf.p50)} | ${fmt(floorAtHalf.p99)} | ${floorAtHalf.errors} | ${floorAtHalf.non2xx} |
 
-ratio opad/floor req/s: ${fmt((ourRps / floorRps) * 100, 0)}%   (target ≥ 50%)
+ratio opad/floor req/s: ${fmt((ourRps / floorRps) * 100, 0)}%   (target ≥ 50%; round by round: ${ours.map((r, i) => `${fmt((r.rps / floors[i]!.rps) * 100, 0)}%`).join(', ')})
 ratio opad/durable floor req/s: ${fmt((ourRps / durableRps) * 100, 0)}%
 p99 at half max rate:   ${fmt(half.p99)} ms            (target ≤ 25 ms)
 api RSS: idle ${fmt(apiIdleRss, 0)} MB, peak under load ${fmt(apiPeakRss, 0)} MB   (target ≤ 150 MB)
