@@ -66,7 +66,7 @@ export function createApp(deps: AppDeps): Express {
   // errors (too large, malformed) are turned into 413/400 by the error handler.
   app.use(express.json({ limit: MAX_JSON_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
 
-  const service = new ArticleService({ db: deps.db, queue: deps.queue, store: deps.store, log: deps.log, ...(deps.traceCarrier ? { traceCarrier: deps.traceCarrier } : {}) });
+  const service = new ArticleService({ db: deps.db, queue: deps.queue, redis: deps.redis, store: deps.store, log: deps.log, ...(deps.traceCarrier ? { traceCarrier: deps.traceCarrier } : {}) });
   registerArticleRoutes(app, service, writeRateLimit(deps.rateLimitWritesPerMinute), metrics.generateRequests);
   registerJobRoutes(app, { db: deps.db, hub: deps.hub });
 

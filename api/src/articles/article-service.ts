@@ -8,6 +8,7 @@ import { articleMetaSchema } from '@opad/core/http-contract';
 import { enqueueGenerate, type GenerateJobData } from '@opad/core/queue';
 import type { ObjectStore } from '@opad/core/storage/object-store';
 import type { Logger } from '@opad/core/logger';
+import type { Redis } from '@opad/core/redis';
 import { ArticleQueries } from './article-queries.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { GenerateBatcher } from './generate-batcher.ts';
@@ -16,6 +17,8 @@ import { toArticleDto } from './serialize.ts';
 export interface ArticleServiceDeps {
   db: PgPool;
   queue: Queue<GenerateJobData>;
+  /** The Redis connection the queue was created on. */
+  redis: Redis;
   store: ObjectStore;
   log: Logger;
   /** Trace context to carry through the queue (filled in by telemetry). */
@@ -33,7 +36,7 @@ export class ArticleService {
   constructor(deps: ArticleServiceDeps) {
     this.deps = deps;
     this.queries = new ArticleQueries(deps.db);
-    this.batcher = new GenerateBatcher(deps.db, deps.queue);
+    this.batcher = new GenerateBatcher(deps.db, deps.queue, deps.redis, deps.log);
   }
 
   async create(input: CreateArticleInput): Promise<ArticleDto> {

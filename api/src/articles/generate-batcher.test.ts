@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
 import { articleSchema, generateResponseSchema } from '@opad/core/http-contract';
+import { createRedis } from '@opad/core/redis';
+import { startRedisServer, type RedisServerHandle } from '@opad/core/testing/redis';
+import { waitFor } from '@opad/core/testing/ports';
 import { startApi, type ApiHarness } from '../testing/api-harness.ts';
 
 let api: ApiHarness;
@@ -52,4 +55,30 @@ it('groups concurrent requests and answers each one with its own job, each in th
   const jobIds = await Promise.all(answers.map(async (a) => generateResponseSchema.parse(await a.json()).jobId));
   expect(new Set(jobIds).size).toBe(40);
   for (const jobId of jobIds) expect((await api.services.queue.getJob(jobId))?.data.jobId).toBe(jobId);
+});
+
+it('answers once the job row is committed, without waiting for a slow Redis; the queue entry follows', async () => {
+  // A Redis of this test's own, so pausing it touches no other test.
+  const server: RedisServerHandle = await startRedisServer();
+  const slow = await startApi({ REDIS_URL: server.url });
+  const admin = createRedis(server.url, 'worker');
+  try {
+    const created = await slow.postJson('/articles', { sourceText: 'A short text to adapt for a reader.', language: 'en', level: 'B1' });
+    const article = articleSchema.parse(await created.json());
+    await waitFor(async () => (await slow.request('/readyz')).status === 200, 5_000, 'api ready');
+
+    await admin.call('CLIENT', 'PAUSE', '700', 'ALL'); // Redis answers no one for 0.7 s
+    const started = performance.now();
+    const answer = await slow.request(`/articles/${article.id}/generate`, { method: 'POST' });
+    expect(answer.status).toBe(202);
+    expect(performance.now() - started).toBeLessThan(500);
+    const { jobId } = generateResponseSchema.parse(await answer.json());
+    expect((await slow.database.db.models.Job.findByPk(jobId))?.status).toBe('queued');
+
+    await waitFor(async () => (await slow.services.queue.getJob(jobId))?.data.articleId === article.id, 5_000, 'the queue entry');
+  } finally {
+    admin.disconnect();
+    await slow.close();
+    await server.stop();
+  }
 });

@@ -18,6 +18,10 @@ afterAll(async () => {
 it('answers 503 within a second while Redis is down, keeps the job, and enqueues it once Redis is back', async () => {
   const article = articleSchema.parse(await (await api.postJson('/articles', { topic: 'weather', language: 'en', level: 'A1' })).json());
   await redis.stop();
+  // Once the api has seen its connection drop (as it does within milliseconds of an outage), it
+  // waits for the queue before answering; a request racing the very moment Redis dies is answered
+  // 202 from its committed row and its job is added by the sweeper.
+  await waitFor(async () => api.services.redis.status !== 'ready', 2_000, 'the api to see Redis go');
 
   const started = performance.now();
   const res = await api.request(`/articles/${article.id}/generate`, { method: 'POST' });
