@@ -47,10 +47,10 @@ const storageDir = await mkdtemp(join(tmpdir(), 'opad-bench-'));
 // traced side on this machine (a collector runs elsewhere in production).
 const receiver = await startOtlpReceiver({ decode: process.env.BENCH_DECODE === 'true' });
 
-// A fresh article for every request, up to ~7 000 req/s per side: a repeated id answers "already
+// A fresh article for every request, up to ~12 000 req/s per side: a repeated id answers "already
 // active" without an insert or an enqueue, which is cheaper and would flatter the faster side.
 const WARMUP_SECONDS = 3;
-const totalArticles = 2 * 7000 * (SECONDS * ROUNDS + WARMUP_SECONDS);
+const totalArticles = 2 * 12_000 * (SECONDS * ROUNDS + WARMUP_SECONDS);
 process.stdout.write(`preparing ${totalArticles} articles… `);
 const articleIds: string[] = [];
 for (let i = 0; i < totalArticles; i += 5000) {
@@ -120,6 +120,7 @@ ${row('tracing on (always_on, OTLP/protobuf to a receiver)', rounds.on)}
 
 throughput loss with tracing on: ${fmt((1 - onRps / offRps) * 100)}%   (target ≤ 10%)
 export requests while on: ${receiver.requests()}, ${fmt(receiver.bytes() / 1024 / 1024)} MB (${fmt(receiver.bytes() / Math.max(1, onRequests), 0)} bytes per request)${spans ? `, ${spans} spans` : ""}
+fresh articles: ${next} of ${articleIds.length} used${next > articleIds.length ? '  <-- the pool wrapped: figures invalid' : ''}
 api RSS idle / peak: off ${fmt(idle.off, 0)} / ${fmt(peak.off, 0)} MB, on ${fmt(idle.on, 0)} / ${fmt(peak.on, 0)} MB   (target ≤ 150 MB)
 `);
 
