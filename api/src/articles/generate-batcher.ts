@@ -102,8 +102,8 @@ export class GenerateBatcher {
   private readonly maxBatch: number;
   private pending = new Map<string, Pending>();
   private readonly stallMs: number;
-  /** Start times of the statements in flight (the enqueue stage does not count: it overlaps the next statement). */
-  private readonly inFlight = new Set<number>();
+  /** The statements in flight, by start time (the enqueue stage does not count: it overlaps the next statement). */
+  private readonly inFlight = new Set<{ started: number }>();
   private stallTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -141,12 +141,10 @@ export class GenerateBatcher {
         this.pending.delete(key);
         if (batch.length >= this.maxBatch) break;
       }
-      // Unique per statement even within one millisecond, so each removes its own entry.
-      let started = performance.now();
-      while (this.inFlight.has(started)) started += 1e-6;
-      this.inFlight.add(started);
+      const statement = { started: performance.now() };
+      this.inFlight.add(statement);
       void this.run(batch, () => {
-        this.inFlight.delete(started);
+        this.inFlight.delete(statement);
         this.pump();
       });
     }
@@ -156,7 +154,7 @@ export class GenerateBatcher {
   private mayStartStatement(): boolean {
     if (this.inFlight.size === 0) return true;
     if (this.inFlight.size >= this.maxInFlight) return false;
-    const newest = Math.max(...this.inFlight);
+    const newest = Math.max(...[...this.inFlight].map((s) => s.started));
     const wait = newest + this.stallMs - performance.now();
     if (wait <= 0) return true;
     if (!this.stallTimer) {
