@@ -1,11 +1,10 @@
-import { QueueEvents } from 'bullmq';
 import { createPgPool } from '@opad/core/db/pg-pool';
 import { createRedis } from '@opad/core/redis';
-import { createGenerateQueue, GENERATE_QUEUE } from '@opad/core/queue';
+import { createGenerateQueue } from '@opad/core/queue';
 import { createObjectStore } from '@opad/core/storage/create-object-store';
 import type { Logger } from '@opad/core/logger';
 import type { ApiConfig } from './config.ts';
-import { JobEventsHub } from './jobs/job-events.ts';
+import { generateQueueEvents, JobEventsHub } from './jobs/job-events.ts';
 import type { AppDeps } from './app.ts';
 
 /** Connects the api to its dependencies; `close()` releases them in reverse order. */
@@ -21,20 +20,8 @@ export function connectServices(config: ApiConfig, log: Logger): Omit<AppDeps, '
   redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection error'));
   const queue = createGenerateQueue(redis, config.QUEUE_PREFIX);
   queue.on('error', (error) => log.warn({ err: error.message }, 'queue error'));
-  // QueueEvents blocks on XREAD, so it needs its own connection with the retrying profile; the
-  // hub opens it only while an SSE client follows a job.
-  const hub = new JobEventsHub(() => {
-    const connection = createRedis(config.REDIS_URL, 'worker');
-    connection.on('error', () => undefined); // reported through QueueEvents' own 'error'
-    const events = new QueueEvents(GENERATE_QUEUE, { connection, prefix: config.QUEUE_PREFIX });
-    return {
-      events,
-      close: async () => {
-        await events.close();
-        connection.disconnect(); // BullMQ leaves connections it was handed open
-      },
-    };
-  }, log);
+  // The hub opens the queue's event stream only while an SSE client follows a job.
+  const hub = new JobEventsHub(generateQueueEvents(config.REDIS_URL, config.QUEUE_PREFIX), log);
   const store = createObjectStore(config);
   return {
     db,

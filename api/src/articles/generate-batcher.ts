@@ -11,7 +11,8 @@ export type JobRef = { id: string; status: JobStatus; trace_context: Record<stri
 
 export type GenerateRowResult =
   | { kind: 'missing' }
-  | { kind: 'created'; jobId: string; enqueueError: unknown | null }
+  /** `enqueueError`: why the queue entry could not be added before the answer (null: it was, or follows). */
+  | { kind: 'created'; jobId: string; enqueueError: unknown }
   | { kind: 'active'; job: JobRef }
   | { kind: 'raced' };
 
@@ -154,7 +155,8 @@ export class GenerateBatcher {
   private mayStartStatement(): boolean {
     if (this.inFlight.size === 0) return true;
     if (this.inFlight.size >= this.maxInFlight) return false;
-    const newest = Math.max(...[...this.inFlight].map((s) => s.started));
+    let newest = 0; // runs on every submit: no allocation
+    for (const statement of this.inFlight) newest = Math.max(newest, statement.started);
     const wait = newest + this.stallMs - performance.now();
     if (wait <= 0) return true;
     if (!this.stallTimer) {

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { QueueEvents } from 'bullmq';
 import { createRedis, type Redis } from '@opad/core/redis';
 import { createLogger } from '@opad/core/logger';
 import { createGenerateQueue, GENERATE_QUEUE } from '@opad/core/queue';
 import { getRedisUrl, uniquePrefix } from '@opad/core/testing/redis';
-import { JobEventsHub, type JobSignal } from './job-events.ts';
+import { generateQueueEvents, JobEventsHub, type JobSignal } from './job-events.ts';
 
 const prefix = uniquePrefix('hub');
 let producer: Redis;
@@ -13,18 +12,18 @@ let queue: ReturnType<typeof createGenerateQueue>;
 let opened = 0;
 let closed = 0;
 
+/** The api's own stream factory, counting how often the hub opens and closes it. */
 function newHub(lingerMs: number): JobEventsHub {
+  const source = generateQueueEvents(getRedisUrl(), prefix);
   return new JobEventsHub(
     () => {
       opened++;
-      const connection = createRedis(getRedisUrl(), 'worker');
-      const events = new QueueEvents(GENERATE_QUEUE, { connection, prefix });
+      const stream = source();
       return {
-        events,
-        close: async () => {
+        events: stream.events,
+        close: () => {
           closed++;
-          await events.close();
-          connection.disconnect();
+          return stream.close();
         },
       };
     },

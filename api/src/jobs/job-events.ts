@@ -1,11 +1,32 @@
-import type { QueueEvents } from 'bullmq';
+import { QueueEvents } from 'bullmq';
 import type { Logger } from '@opad/core/logger';
+import { createRedis } from '@opad/core/redis';
+import { GENERATE_QUEUE } from '@opad/core/queue';
 
 export type JobSignal = 'progress' | 'completed' | 'failed' | 'active' | 'waiting';
 type Listener = (signal: JobSignal) => void;
 
 /** Opens a QueueEvents reader (with its own blocking connection); `close` releases both. */
 export type QueueEventsSource = () => { events: QueueEvents; close(): Promise<void> };
+
+/**
+ * The generate queue's events. QueueEvents blocks on XREAD, so it gets a connection of its own
+ * with the retrying profile; BullMQ leaves a connection it was handed open, so `close` ends it.
+ */
+export function generateQueueEvents(redisUrl: string, prefix: string): QueueEventsSource {
+  return () => {
+    const connection = createRedis(redisUrl, 'worker');
+    connection.on('error', () => undefined); // reported through QueueEvents' own 'error'
+    const events = new QueueEvents(GENERATE_QUEUE, { connection, prefix });
+    return {
+      events,
+      close: async () => {
+        await events.close();
+        connection.disconnect();
+      },
+    };
+  };
+}
 
 export interface JobEventsHubOptions {
   /** How long the stream stays open after the last follower leaves (reopening costs a connection). */

@@ -6,7 +6,6 @@ import type { ArticleService } from '../articles/article-service.ts';
 import { parseBody, parseParams, parseQuery } from '../http/validate.ts';
 
 export function registerArticleRoutes(router: IRouter, service: ArticleService, limitWrites: RequestHandler, generateRequests: Counter<'outcome'>): void {
-
   router.post('/articles', limitWrites, async (req, res) => {
     const input = parseBody(req, createArticleSchema);
     const article = await service.create(input);
@@ -49,5 +48,4 @@ export function registerArticleRoutes(router: IRouter, service: ArticleService, 
   router.get('/articles/:id/meta', async (req, res) => {
     res.json(await service.meta(parseParams(req, idParamsSchema).id));
   });
-
 }

@@ -97,5 +97,4 @@ export function registerJobRoutes(router: IRouter, deps: JobRoutesDeps): void {
       finish();
     }
   });
-
 }
