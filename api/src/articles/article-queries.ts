@@ -47,14 +47,17 @@ export class ArticleQueries {
 
   /** Newest first, keyset-paginated on (created_at, id); one row more than asked tells if a next page exists. */
   async list(filter: ListArticlesQuery, cursor: Cursor | null): Promise<ArticleRecord[]> {
-    // Filters are optional: a NULL parameter matches everything. The keyset condition is its own
+    // Filters are optional: a NULL parameter matches everything. The status filter matches the
+    // status readers see (an active job reads as generating, see serialize.ts). The keyset condition is its own
     // statement so that the first page and the next ones both walk articles_live_newest.
     const filters = [filter.status ?? null, filter.language ?? null, filter.level ?? null, filter.limit + 1];
     const { rows } = await query<ArticleRecord>(this.pool, {
       name: cursor ? 'opad_article_list_after' : 'opad_article_list',
       text: `SELECT ${ARTICLE_COLUMNS} FROM articles
              WHERE deleted_at IS NULL
-               AND ($1::text IS NULL OR status = $1)
+               AND ($1::text IS NULL OR $1 = CASE WHEN EXISTS (
+                     SELECT 1 FROM jobs WHERE jobs.article_id = articles.id AND jobs.status IN ('queued', 'running')
+                   ) THEN 'generating' ELSE status END)
                AND ($2::text IS NULL OR language = $2)
                AND ($3::text IS NULL OR level = $3)
                ${cursor ? 'AND (created_at, id) < ($5::timestamptz, $6::uuid)' : ''}

@@ -74,9 +74,9 @@ export class ArticleService {
    * unique partial index makes concurrent calls converge on one active job. If Redis is down
    * the row stays `queued` and the worker's sweeper enqueues it once Redis is back.
    *
-   * This is the ingest hot path, so the checks and writes are one SQL statement (one round
-   * trip, atomic by itself): article exists? active job? else insert the job and mark the
-   * article generating.
+   * This is the ingest hot path, so the checks and the write are one SQL statement (one round
+   * trip, atomic by itself): article exists? active job? else insert the job. From then on the
+   * article reads as `generating` (see `articleStatusOf`).
    */
   async generate(articleId: string): Promise<GenerateOutcome> {
     const trace = this.deps.traceCarrier?.() ?? {};
@@ -117,8 +117,10 @@ export class ArticleService {
 
   private async readyArticle(id: string): Promise<ArticleRecord> {
     const article = await this.findLive(id);
-    if (article.status !== 'ready') {
-      throw new AppError('not_ready', `Article ${id} has no result yet (status: ${article.status})`, { details: { status: article.status } });
+    // A ready article with a new generation queued reads as generating (as in the DTO).
+    const status = article.status === 'ready' && (await this.queries.activeJob(id)) ? 'generating' : article.status;
+    if (status !== 'ready') {
+      throw new AppError('not_ready', `Article ${id} has no result yet (status: ${status})`, { details: { status } });
     }
     return article;
   }

@@ -154,6 +154,30 @@ describe('generate', () => {
     expect(await content.text()).toContain('The city opened a library.');
     const metaRes = await api.request(`/articles/${a.id}/meta`);
     expect(articleMetaSchema.parse(await metaRes.json()).vocabulary[0]?.word).toBe('library');
+
+    // Generate again: the article reads as generating until the new job ends, and its old result
+    // is not served as if it were current.
+    const again = await api.request(`/articles/${a.id}/generate`, { method: 'POST' });
+    expect(again.status).toBe(202);
+    expect(articleSchema.parse(await (await api.request(`/articles/${a.id}`)).json()).status).toBe('generating');
+    const during = await api.request(`/articles/${a.id}/content`);
+    expect(during.status).toBe(409);
+    expect(errorBodySchema.parse(await during.json()).error.details).toEqual({ status: 'generating' });
+  });
+
+  it('reads an article as generating from the moment its job is accepted, in lists and their filters too', async () => {
+    const [waiting, idle] = [await newArticle({ language: 'ko', level: 'A2' }), await newArticle({ language: 'ko', level: 'A2' })];
+    expect((await api.request(`/articles/${waiting.id}/generate`, { method: 'POST' })).status).toBe(202);
+    const ids = async (status: string) =>
+      articleListSchema.parse(await (await api.request(`/articles?language=ko&level=A2&status=${status}`)).json()).items.map((a) => [a.id, a.status]);
+    expect(await ids('generating')).toEqual([[waiting.id, 'generating']]);
+    expect(await ids('draft')).toEqual([[idle.id, 'draft']]);
+
+    // Once the job has ended, the stored status is what readers see again.
+    await api.database.db.models.Job.update({ status: 'failed', errorCode: 'source_unreachable' }, { where: { articleId: waiting.id } });
+    await api.database.db.models.Article.update({ status: 'failed' }, { where: { id: waiting.id } });
+    expect(await ids('generating')).toEqual([]);
+    expect(await ids('failed')).toEqual([[waiting.id, 'failed']]);
   });
 });
 
