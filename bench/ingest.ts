@@ -120,8 +120,7 @@ const ourRps = median(ours.map((r) => r.rps));
 const floorRps = median(floors.map((r) => r.rps));
 const durableRps = median(durables.map((r) => r.rps));
 // Each side first runs 2 s at the paced rate, not measured: the p99 asked for is that of a
-// steady half-rate load, not of the transition out of the saturating rounds just before (Postgres
-// is still writing back and vacuuming their rows then; one run showed 47 ms without it).
+// steady half-rate load, not of the transition out of the saturating rounds just before.
 const halfRate = Math.floor(ourRps / 2);
 await load(apiPort, 'opad', { rate: halfRate, seconds: 2 });
 const half = await load(apiPort, 'opad', { rate: halfRate });

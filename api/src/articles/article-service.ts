@@ -12,7 +12,7 @@ import type { Redis } from '@opad/core/redis';
 import { ArticleQueries } from './article-queries.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { GenerateBatcher } from './generate-batcher.ts';
-import { toArticleDto } from './serialize.ts';
+import { articleStatusOf, toArticleDto } from './serialize.ts';
 
 export interface ArticleServiceDeps {
   db: PgPool;
@@ -117,8 +117,8 @@ export class ArticleService {
 
   private async readyArticle(id: string): Promise<ArticleRecord> {
     const article = await this.findLive(id);
-    // A ready article with a new generation queued reads as generating (as in the DTO).
-    const status = article.status === 'ready' && (await this.queries.activeJob(id)) ? 'generating' : article.status;
+    // The status readers see: a ready article with a new generation queued is generating.
+    const status = articleStatusOf(article, await this.queries.latestJob(id));
     if (status !== 'ready') {
       throw new AppError('not_ready', `Article ${id} has no result yet (status: ${status})`, { details: { status } });
     }
