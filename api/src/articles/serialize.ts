@@ -1,6 +1,6 @@
 import type { ArticleDto, JobDto } from '@opad/core/http-contract';
 import type { ArticleRecord, JobRecord } from '@opad/core/db/records';
-import { ACTIVE_JOB_STATUSES, type ArticleStatus, type SourceKind } from '@opad/core/domain';
+import { isTerminalJobStatus, type ArticleStatus, type SourceKind } from '@opad/core/domain';
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
@@ -28,15 +28,13 @@ export function toJobDto(job: JobRecord): JobDto {
 
 const EXCERPT_CHARS = 200;
 
-const isActive = (status: JobRecord['status']): boolean => (ACTIVE_JOB_STATUSES as readonly string[]).includes(status);
-
 /**
  * The status readers see. An article is `generating` from the moment its job is accepted: the
  * generate statement only inserts the job row (ingest is the hot path), and the worker stores
  * `generating` on the article when it starts the job. Only the newest job can be active.
  */
 export function articleStatusOf(article: ArticleRecord, latestJob: JobRecord | null): ArticleStatus {
-  return latestJob && isActive(latestJob.status) ? 'generating' : article.status;
+  return latestJob && !isTerminalJobStatus(latestJob.status) ? 'generating' : article.status;
 }
 
 export function toArticleDto(article: ArticleRecord, latestJob: JobRecord | null): ArticleDto {

@@ -1,5 +1,5 @@
 import { Link } from '@remix-run/react';
-import { LANGUAGES, type ArticleStatus } from '@opad/core/domain';
+import { isTerminalJobStatus, LANGUAGES, type ArticleStatus } from '@opad/core/domain';
 import type { ArticleDto } from '@opad/core/http-contract';
 
 export const STATUS_LABELS: Readonly<Record<ArticleStatus, string>> = {
@@ -21,7 +21,7 @@ export function articleHeading(article: Pick<ArticleDto, 'title' | 'source'>): s
 /** Where a card leads: a generating article to its progress page, others to the article. */
 export function articleHref(article: Pick<ArticleDto, 'id' | 'status' | 'latestJob'>): string {
   const job = article.latestJob;
-  if (article.status === 'generating' && job && (job.status === 'queued' || job.status === 'running')) return `/jobs/${job.id}`;
+  if (article.status === 'generating' && job && !isTerminalJobStatus(job.status)) return `/jobs/${job.id}`;
   return `/articles/${article.id}`;
 }
 
