@@ -63,7 +63,7 @@ describe('telemetry/register', () => {
     await s3?.stop();
   });
 
-  it.each(['http/protobuf', 'http/json'])('exports http, express, pg, ioredis, s3 and fetch spans of an ESM app over %s', async (protocol) => {
+  it.each(['http/protobuf', 'http/json'])('exports http (named by the Express route), pg, ioredis, s3 and fetch spans of an ESM app over %s', async (protocol) => {
     receiver.clear();
     const run = await runFixture({
       ...baseEnv,
@@ -81,7 +81,7 @@ describe('telemetry/register', () => {
       expect(scopes, `no ${scope} span`).toContain(`@opentelemetry/instrumentation-${scope}`);
     }
     const server = trace.find((s) => s.kind === SPAN_KIND.SERVER)!;
-    expect(server.name).toBe('GET /work/:id'); // named by the express instrumentation
+    expect(server.name).toBe('GET /work/:id'); // named by the route Express matched
     expect(server.attributes['http.route']).toBe('/work/:id');
     const client = trace.find((s) => s.kind === SPAN_KIND.CLIENT && s.scope.endsWith('undici'))!;
     expect(server.parentSpanId).toBe(client.spanId);
