@@ -6,7 +6,9 @@
  *   Redis      a redis-server binary, data in .opad/redis   (REDIS_URL)
  *   objects    files in .opad/objects                       (S3_* / R2_*)
  *   generator  offline, deterministic, no network           (OPENAI_API_KEY)
- * Then api, worker and web run as child processes with prefixed logs; Ctrl-C stops everything.
+ * Then api, worker (from their sources) and web run as child processes with prefixed logs; Ctrl-C
+ * stops everything. State lives in .opad/ (OPAD_STATE_DIR); ports: API_PORT, WEB_PORT,
+ * WORKER_HEALTH_PORT, PG_PORT, DEV_REDIS_PORT.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -15,8 +17,8 @@ import { migrateUp } from '../core/src/db/migrate.ts';
 import { postgresAnswers, redisAnswers, waitFor } from '../core/src/probes.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const stateDir = resolve(root, '.opad');
 const env = process.env;
+const stateDir = resolve(root, env.OPAD_STATE_DIR ?? '.opad');
 const API_PORT = Number(env.API_PORT ?? 8080);
 const WEB_PORT = Number(env.WEB_PORT ?? 3000);
 const WORKER_HEALTH_PORT = Number(env.WORKER_HEALTH_PORT ?? 9464);
@@ -49,9 +51,9 @@ async function ensurePostgres(): Promise<string> {
   const pg = new EmbeddedPostgres({ databaseDir: dataDir, port, user: 'opad', password: 'opad', persistent: true, createPostgresUser: process.getuid?.() === 0, onLog: () => undefined, onError: () => undefined });
   if (!existsSync(resolve(dataDir, 'PG_VERSION'))) {
     say('postgres', `initialising embedded Postgres in ${dataDir}`);
-    await pg.initialise();
+    await pg.initialise().catch((e: unknown) => fail(`Embedded Postgres could not initialise in ${dataDir}:\n${String(e instanceof Error ? e.message : e).trim()}\n(or set DATABASE_URL to use a Postgres you run)`));
   }
-  await pg.start();
+  await pg.start().catch((e: unknown) => fail(`Embedded Postgres did not start on port ${port} (is it taken? PG_PORT chooses another):\n${String(e instanceof Error ? e.message : e).trim()}`));
   cleanups.push(() => pg.stop());
   const url = `postgres://opad:opad@127.0.0.1:${port}/opad`;
   const admin = pg.getPgClient();
@@ -59,7 +61,7 @@ async function ensurePostgres(): Promise<string> {
   const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'opad'");
   if (exists.rowCount === 0) await admin.query('CREATE DATABASE opad');
   await admin.end();
-  say('postgres', `embedded Postgres on 127.0.0.1:${port} (data in .opad/postgres)`);
+  say('postgres', `embedded Postgres on 127.0.0.1:${port} (data in ${stateDir}/postgres)`);
   return url;
 }
 
@@ -93,7 +95,7 @@ async function ensureRedis(): Promise<string> {
   child.stdout?.on('data', () => undefined);
   children.push(child);
   await waitFor(() => redisAnswers(url), 5_000, 'redis-server');
-  say('redis', `redis-server on 127.0.0.1:${port} (append-only file in .opad/redis)`);
+  say('redis', `redis-server on 127.0.0.1:${port} (append-only file in ${stateDir}/redis)`);
   return url;
 }
 
@@ -156,8 +158,9 @@ const shared = {
   LOG_LEVEL: env.LOG_LEVEL ?? 'info',
 };
 const apiUrl = `http://127.0.0.1:${API_PORT}`;
-run('api', ['run', '--silent', 'start', '-w', '@opad/api'], { ...shared, PORT: String(API_PORT), OTEL_SERVICE_NAME: 'opad-api' });
-run('worker', ['run', '--silent', 'start', '-w', '@opad/worker'], { ...shared, HEALTH_PORT: String(WORKER_HEALTH_PORT), OTEL_SERVICE_NAME: 'opad-worker' });
+// The services run from their sources (no build step; the images and Railway run the bundle).
+run('api', ['run', '--silent', 'dev', '-w', '@opad/api'], { ...shared, PORT: String(API_PORT), OTEL_SERVICE_NAME: 'opad-api' });
+run('worker', ['run', '--silent', 'dev', '-w', '@opad/worker'], { ...shared, HEALTH_PORT: String(WORKER_HEALTH_PORT), OTEL_SERVICE_NAME: 'opad-worker' });
 const hasWeb = existsSync(resolve(root, 'web/package.json'));
 if (hasWeb) {
   say('dev', 'building the web (first start takes a few seconds)');
@@ -180,5 +183,5 @@ ${hasWeb ? `  Open the web UI:  http://127.0.0.1:${WEB_PORT}/articles\n` : ''}  
     curl -s -X POST ${apiUrl}/articles/$ID/generate
     sleep 2; curl -s ${apiUrl}/articles/$ID/content
 
-  Ctrl-C stops everything; data stays in .opad/ (delete it to start afresh).
+  Ctrl-C stops everything; data stays in ${stateDir} (delete it to start afresh).
 `);
