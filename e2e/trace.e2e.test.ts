@@ -235,7 +235,10 @@ describe('one trace per generation (OpenTelemetry across web → api → queue �
     expect(s3Puts.map((s) => s.attributes['rpc.method'])).toEqual(expect.arrayContaining(['PutObject']));
     const store = stages.find((s) => s.name === 'store')!;
     expect(s3Puts.some((s) => s.parentSpanId === store.spanId)).toBe(true);
-    expect(byScope('http', 'opad-api').length).toBeGreaterThan(0);
+    // inbound requests: server spans of our own (core/src/telemetry/http-server-spans.ts) in every service
+    expect(byScope('opad.http.server', 'opad-api').map((s) => s.kind)).toContain(SPAN_KIND.SERVER);
+    expect(byScope('opad.http.server', 'opad-web').map((s) => s.kind)).toContain(SPAN_KIND.SERVER);
+    expect(apiGenerate.attributes).toMatchObject({ 'http.route': '/articles/:id/generate', 'http.request.method': 'POST', 'http.response.status_code': 202 });
     // the web's calls to the api: Remix's fetch polyfill goes through node:http, the global fetch through undici
     expect(trace.filter((s) => s.serviceName === 'opad-web' && s.kind === SPAN_KIND.CLIENT && ['http', 'undici'].includes(scope(s))).length).toBe(2);
 

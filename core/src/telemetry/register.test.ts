@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAdminDatabaseUrl } from '../testing/database.ts';
-import { startOtlpReceiver, SPAN_KIND, type OtlpReceiver } from '../testing/otlp-receiver.ts';
+import { startOtlpReceiver, SPAN_KIND, STATUS_CODE, type OtlpReceiver } from '../testing/otlp-receiver.ts';
 import { getRedisUrl } from '../testing/redis.ts';
 import { startS3Server, type S3ServerHandle } from '../testing/s3.ts';
 
@@ -10,6 +10,7 @@ import { startS3Server, type S3ServerHandle } from '../testing/s3.ts';
  * The instrumentation entry, for real: a child process started exactly like the services
  * (`node --import @opad/core/telemetry/register`, Node 24, native TypeScript) imports pg,
  * ioredis, express and the S3 client as ES modules; its spans reach an OTLP/HTTP receiver.
+ * Inbound server spans come from our own http-server-spans.ts (scope `opad.http.server`).
  */
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -81,12 +82,35 @@ describe('telemetry/register', () => {
       expect(scopes, `no ${scope} span`).toContain(`@opentelemetry/instrumentation-${scope}`);
     }
     const server = trace.find((s) => s.kind === SPAN_KIND.SERVER)!;
+    expect(server.scope).toBe('opad.http.server');
     expect(server.name).toBe('GET /work/:id'); // named by the route Express matched
-    expect(server.attributes['http.route']).toBe('/work/:id');
+    expect(server.attributes).toMatchObject({
+      'http.route': '/work/:id',
+      'http.request.method': 'GET',
+      'url.path': '/work/42',
+      'url.scheme': 'http',
+      'server.address': '127.0.0.1',
+      'http.response.status_code': 200,
+    });
+    expect(server.status.code).not.toBe(STATUS_CODE.ERROR);
+    expect(work!.parentSpanId).toBe(server.spanId);
     const client = trace.find((s) => s.kind === SPAN_KIND.CLIENT && s.scope.endsWith('undici'))!;
     expect(server.parentSpanId).toBe(client.spanId);
     const s3Span = trace.find((s) => s.scope.endsWith('aws-sdk'))!;
     expect(s3Span.attributes['rpc.service'] ?? s3Span.name).toMatch(/S3/);
+    // a JSON body parsed after the socket's 'end' event: the route's query is still under the
+    // server span, which continues the caller's traceparent (the fetch's client span)
+    const posted = spans.find((s) => s.kind === SPAN_KIND.SERVER && s.name === 'POST /notes')!;
+    const caller = spans.find((s) => s.spanId === posted.parentSpanId)!;
+    expect(caller.kind).toBe(SPAN_KIND.CLIENT);
+    expect(caller.traceId).toBe(posted.traceId);
+    expect(posted.attributes['http.response.status_code']).toBe(201);
+    const noteQuery = spans.filter((s) => s.traceId === posted.traceId && s.scope.endsWith('pg'));
+    expect(noteQuery.map((s) => s.parentSpanId)).toContain(posted.spanId);
+    // a 500 is an error on the server span
+    const failed = spans.find((s) => s.kind === SPAN_KIND.SERVER && s.name === 'GET /fail')!;
+    expect(failed.status.code).toBe(STATUS_CODE.ERROR);
+    expect(failed.attributes['error.type']).toBe('500');
     // probes are not traced
     expect(spans.some((s) => s.kind === SPAN_KIND.SERVER && String(s.attributes['url.path']).startsWith('/healthz'))).toBe(false);
     // resource: name, version, k8s attributes from OTEL_RESOURCE_ATTRIBUTES

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { context, diag, DiagConsoleLogger, propagation, trace, type DiagLogLevel } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -20,14 +19,15 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { setTraceIdsProvider } from '../logger.ts';
 import { setContextAttacher } from './stages.ts';
+import { startHttpServerSpans } from './http-server-spans.ts';
 import { RemixInstrumentation } from './remix-instrumentation.ts';
 import { readTelemetrySettings, type Env, type SamplerSetting, type TelemetrySettings } from './settings.ts';
 import { traceIdsForLog } from './tracing.ts';
 
 /**
  * The OpenTelemetry SDK for OPAD's Node services: a tracer provider, W3C propagation, OTLP/HTTP
- * export and the instrumentations the services need (http, with server spans named by the
- * Express route; undici/fetch, pg, ioredis, aws-sdk). Started by `register.ts` (`node --import @opad/core/telemetry/register`), before any
+ * export and the instrumentations the services need (inbound HTTP server spans of our own,
+ * named by the Express route; outbound http, undici/fetch, pg, ioredis, aws-sdk). Started by `register.ts` (`node --import @opad/core/telemetry/register`), before any
  * app module is loaded, so that the instrumentations patch the modules the app then imports.
  */
 
@@ -95,11 +95,14 @@ async function registerEsmHook(): Promise<void> {
  * response is done: it names the server span (`POST /articles/:id/generate`) and becomes
  * `http.route`. This is all the Express instrumentation gave us once its per-layer spans were off,
  * and it cost ~8 µs a request (a wrapper around every layer's handle, run on every request).
+ * The web's server hands every request to Remix through a catch-all route: its server spans keep
+ * the method as their name, and the Remix instrumentation's loader/action spans name the route.
  */
 export function expressRouteOf(request: object): string | undefined {
   const { route, baseUrl } = request as { route?: { path?: unknown }; baseUrl?: unknown };
   const path = route?.path;
-  if (typeof path !== 'string') return undefined;
+  // A catch-all (remix-serve's `*`, which hands every request to Remix) names nothing.
+  if (typeof path !== 'string' || path === '*' || path === '/*') return undefined;
   return typeof baseUrl === 'string' ? `${baseUrl}${path}` : path;
 }
 
@@ -119,18 +122,9 @@ async function loadInstrumentations(env: Env): Promise<Instrumentation[]> {
   const use = selectInstrumentations(env);
   const out: Instrumentation[] = [];
   if (use.has('http')) {
+    // Outbound only: inbound requests get their server spans from http-server-spans.ts.
     const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
-    out.push(
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => isUntracedPath(req.url),
-        applyCustomAttributesOnSpan: (span, request) => {
-          const route = expressRouteOf(request);
-          if (route === undefined) return;
-          span.setAttribute('http.route', route);
-          span.updateName(`${(request as IncomingMessage).method ?? 'GET'} ${route}`);
-        },
-      }),
-    );
+    out.push(new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }));
   }
   if (use.has('undici')) {
     const { UndiciInstrumentation } = await import('@opentelemetry/instrumentation-undici');
@@ -238,6 +232,9 @@ export async function startTelemetry(env: Env = process.env): Promise<TelemetryH
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   trace.setGlobalTracerProvider(provider);
   registerInstrumentations({ tracerProvider: provider, instrumentations: await loadInstrumentations(env) });
+  if (selectInstrumentations(env).has('http')) {
+    startHttpServerSpans({ tracer: provider.getTracer('opad.http.server'), attach: (ctx) => void contextManager.attach(ctx), isUntraced: isUntracedPath, routeOf: expressRouteOf });
+  }
 
   setTraceIdsProvider(traceIdsForLog);
   installShutdownHooks();

@@ -1,0 +1,145 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import express from 'express';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpServerSpans } from './http-server-spans.ts';
+import { expressRouteOf, isUntracedPath } from './sdk.ts';
+
+const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+const contextManager = new AsyncLocalStorageContextManager();
+let stop: () => void;
+let server: http.Server;
+let base: string;
+
+/** What the handler saw: the active span's ids, and whether a span started there would record. */
+const seen = () => {
+  const active = trace.getActiveSpan()?.spanContext();
+  const probe = trace.getTracer('probe').startSpan('probe');
+  const recording = probe.isRecording();
+  probe.end();
+  return { traceId: active?.traceId ?? null, spanId: active?.spanId ?? null, recording };
+};
+
+beforeAll(async () => {
+  context.setGlobalContextManager(contextManager.enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  stop = startHttpServerSpans({ tracer: provider.getTracer('opad.http.server'), attach: (ctx) => void contextManager.attach(ctx), isUntraced: isUntracedPath, routeOf: expressRouteOf });
+  const app = express();
+  app.get('/healthz', (_req, res) => void res.json(seen()));
+  app.get('/things/:id', (_req, res) => void res.json(seen()));
+  app.post('/things', express.json(), async (_req, res) => {
+    await new Promise((r) => setTimeout(r, 5));
+    res.status(201).json(seen());
+  });
+  app.get('/boom', () => {
+    throw new Error('boom');
+  });
+  app.get('/slow', (_req, res) => void setTimeout(() => res.end('late'), 300));
+  app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).json({ error: 'boom' }));
+  server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterEach(() => exporter.reset());
+afterAll(async () => {
+  stop();
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  await provider.shutdown();
+  trace.disable();
+  propagation.disable();
+  context.disable();
+});
+
+const serverSpans = () => exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER);
+const waitForSpans = async (n: number) => {
+  for (let i = 0; i < 100 && serverSpans().length < n; i++) await new Promise((r) => setTimeout(r, 10));
+  return serverSpans();
+};
+
+describe('inbound HTTP server spans', () => {
+  it('one SERVER span per request, named by the matched route, active in the handler', async () => {
+    const res = await fetch(`${base}/things/42?x=1`, { headers: { 'user-agent': 'opad-test' } });
+    const handler = (await res.json()) as ReturnType<typeof seen>;
+    const [span] = await waitForSpans(1);
+    expect(span!.name).toBe('GET /things/:id');
+    expect(span!.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'http.route': '/things/:id',
+      'url.path': '/things/42',
+      'url.scheme': 'http',
+      'server.address': '127.0.0.1',
+      'http.response.status_code': 200,
+      'user_agent.original': 'opad-test',
+      'network.protocol.version': '1.1',
+    });
+    expect(span!.attributes['url.path']).not.toContain('x=1'); // no query string: it may carry anything
+    expect(span!.status.code).not.toBe(SpanStatusCode.ERROR);
+    expect(handler).toMatchObject({ traceId: span!.spanContext().traceId, spanId: span!.spanContext().spanId, recording: true });
+  });
+
+  it("continues the caller's traceparent", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await (await fetch(`${base}/things/1`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } })).text();
+    const [span] = await waitForSpans(1);
+    expect(span!.spanContext().traceId).toBe(traceId);
+    expect(span!.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+  });
+
+  it('keeps the context when the body arrives after the headers, and apart between requests of one connection', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const post = () =>
+      new Promise<ReturnType<typeof seen>>((resolve, reject) => {
+        const body = JSON.stringify({ n: 1 });
+        const req = http.request(`${base}/things`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(JSON.parse(text) as ReturnType<typeof seen>));
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+        setTimeout(() => req.end(body), 30); // a read of its own, later than the request event
+      });
+    const first = await post();
+    const second = await post();
+    agent.destroy();
+    const spans = await waitForSpans(2);
+    expect(spans.map((s) => s.name)).toEqual(['POST /things', 'POST /things']);
+    expect([first.spanId, second.spanId]).toEqual(spans.map((s) => s.spanContext().spanId));
+    expect(second.traceId).not.toBe(first.traceId);
+    expect(spans[1]!.parentSpanContext).toBeUndefined();
+  });
+
+  it('traces no probe, and nothing started while answering one records', async () => {
+    const handler = (await (await fetch(`${base}/healthz`)).json()) as ReturnType<typeof seen>;
+    await (await fetch(`${base}/things/7`)).text();
+    const spans = await waitForSpans(1);
+    expect(spans.map((s) => s.attributes['url.path'])).toEqual(['/things/7']);
+    expect(handler).toMatchObject({ traceId: null, recording: false });
+  });
+
+  it('a 5xx is an error of the span; a 404 is not, and names no route', async () => {
+    expect((await fetch(`${base}/boom`)).status).toBe(500);
+    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+    const [boom, nowhere] = await waitForSpans(2);
+    expect(boom!.name).toBe('GET /boom');
+    expect(boom!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(boom!.attributes['error.type']).toBe('500');
+    expect(nowhere!.name).toBe('GET');
+    expect(nowhere!.attributes['http.route']).toBeUndefined();
+    expect(nowhere!.status.code).not.toBe(SpanStatusCode.ERROR);
+  });
+
+  it('a request the client gave up on ends its span as aborted', async () => {
+    await fetch(`${base}/slow`, { signal: AbortSignal.timeout(50) }).catch(() => undefined);
+    const [span] = await waitForSpans(1);
+    expect(span!.attributes['error.type']).toBe('aborted');
+    expect(span!.status.code).toBe(SpanStatusCode.ERROR);
+  });
+});
