@@ -6,8 +6,8 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startHttpServerSpans } from './http-server-spans.ts';
-import { expressRouteOf, isUntracedPath } from './sdk.ts';
+import { expressRouteOf, startHttpServerSpans } from './http-server-spans.ts';
+import { isUntracedPath } from './sdk.ts';
 
 const exporter = new InMemorySpanExporter();
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });

@@ -34,6 +34,20 @@ export interface HttpServerSpanOptions {
   readonly routeOf: (request: IncomingMessage) => string | undefined;
 }
 
+/**
+ * The route template Express matched (`/articles/:id/generate`), read off the request when the
+ * response is done: it names the server span (`POST /articles/:id/generate`) and becomes
+ * `http.route`. The web's server hands every request to Remix through a catch-all route, which
+ * names nothing: its server spans keep the method as their name, and the Remix instrumentation's
+ * loader/action spans name the route.
+ */
+export function expressRouteOf(request: object): string | undefined {
+  const { route, baseUrl } = request as { route?: { path?: unknown }; baseUrl?: unknown };
+  const path = route?.path;
+  if (typeof path !== 'string' || path === '*' || path === '/*') return undefined;
+  return typeof baseUrl === 'string' ? `${baseUrl}${path}` : path;
+}
+
 interface RequestStart {
   readonly request: IncomingMessage;
   readonly response: ServerResponse;

@@ -19,7 +19,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { setTraceIdsProvider } from '../logger.ts';
 import { setContextAttacher } from './stages.ts';
-import { startHttpServerSpans } from './http-server-spans.ts';
+import { expressRouteOf, startHttpServerSpans } from './http-server-spans.ts';
 import { RemixInstrumentation } from './remix-instrumentation.ts';
 import { readTelemetrySettings, type Env, type SamplerSetting, type TelemetrySettings } from './settings.ts';
 import { traceIdsForLog } from './tracing.ts';
@@ -27,8 +27,9 @@ import { traceIdsForLog } from './tracing.ts';
 /**
  * The OpenTelemetry SDK for OPAD's Node services: a tracer provider, W3C propagation, OTLP/HTTP
  * export and the instrumentations the services need (inbound HTTP server spans of our own,
- * named by the Express route; outbound http, undici/fetch, pg, ioredis, aws-sdk). Started by `register.ts` (`node --import @opad/core/telemetry/register`), before any
- * app module is loaded, so that the instrumentations patch the modules the app then imports.
+ * named by the Express route; outbound http, undici/fetch, pg, ioredis, aws-sdk). Started by
+ * `register.ts` (`node --import @opad/core/telemetry/register`), before any app module is
+ * loaded, so that the instrumentations patch the modules the app then imports.
  */
 
 /** Inbound requests that are never traced: probes, metrics scrapes, static assets. */
@@ -90,22 +91,6 @@ async function registerEsmHook(): Promise<void> {
   register('import-in-the-middle/hook.mjs', import.meta.url, { data: { include: ESM_HOOKED } });
 }
 
-/**
- * The route template Express matched (`/articles/:id/generate`), read off the request when the
- * response is done: it names the server span (`POST /articles/:id/generate`) and becomes
- * `http.route`. This is all the Express instrumentation gave us once its per-layer spans were off,
- * and it cost ~8 µs a request (a wrapper around every layer's handle, run on every request).
- * The web's server hands every request to Remix through a catch-all route: its server spans keep
- * the method as their name, and the Remix instrumentation's loader/action spans name the route.
- */
-export function expressRouteOf(request: object): string | undefined {
-  const { route, baseUrl } = request as { route?: { path?: unknown }; baseUrl?: unknown };
-  const path = route?.path;
-  // A catch-all (remix-serve's `*`, which hands every request to Remix) names nothing.
-  if (typeof path !== 'string' || path === '*' || path === '/*') return undefined;
-  return typeof baseUrl === 'string' ? `${baseUrl}${path}` : path;
-}
-
 /** The instrumentations by the short names `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `_DISABLED_` use. */
 export const INSTRUMENTATION_NAMES = ['http', 'undici', 'pg', 'ioredis', 'aws-sdk', 'remix'] as const;
 type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
@@ -118,8 +103,7 @@ export function selectInstrumentations(env: Env): Set<InstrumentationName> {
   return new Set(INSTRUMENTATION_NAMES.filter((n) => (enabled.size === 0 || enabled.has(n)) && !disabled.has(n)));
 }
 
-async function loadInstrumentations(env: Env): Promise<Instrumentation[]> {
-  const use = selectInstrumentations(env);
+async function loadInstrumentations(use: ReadonlySet<InstrumentationName>): Promise<Instrumentation[]> {
   const out: Instrumentation[] = [];
   if (use.has('http')) {
     // Outbound only: inbound requests get their server spans from http-server-spans.ts.
@@ -231,8 +215,9 @@ export async function startTelemetry(env: Env = process.env): Promise<TelemetryH
   setContextAttacher((ctx) => void contextManager.attach(ctx));
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   trace.setGlobalTracerProvider(provider);
-  registerInstrumentations({ tracerProvider: provider, instrumentations: await loadInstrumentations(env) });
-  if (selectInstrumentations(env).has('http')) {
+  const use = selectInstrumentations(env);
+  registerInstrumentations({ tracerProvider: provider, instrumentations: await loadInstrumentations(use) });
+  if (use.has('http')) {
     startHttpServerSpans({ tracer: provider.getTracer('opad.http.server'), attach: (ctx) => void contextManager.attach(ctx), isUntraced: isUntracedPath, routeOf: expressRouteOf });
   }
 
