@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '@opad/core/testing/ports';
 import { postgresAnswers } from '@opad/core/probes';
+import { articleMetaSchema } from '@opad/core/http-contract';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -72,16 +73,17 @@ describe('make dev (scripts/dev.ts) on embedded defaults', () => {
     const snippet = printed.slice(printed.indexOf('Try it from a shell:') + 'Try it from a shell:'.length, printed.indexOf('sleep 2;'));
     const shell = spawnSync('bash', ['-c', `${snippet}\necho "ARTICLE=$ID"`], { encoding: 'utf8' });
     expect(shell.status, shell.stderr).toBe(0);
-    expect(shell.stdout).toMatch(/"jobId":"[0-9a-f-]{36}"/);
+    const jobId = /"jobId":"([0-9a-f-]{36})"/.exec(shell.stdout)?.[1];
     const id = /ARTICLE=([0-9a-f-]{36})/.exec(shell.stdout)?.[1];
+    expect(jobId, shell.stdout).toBeDefined();
     expect(id, shell.stdout).toBeDefined();
 
     const api = `http://127.0.0.1:${ports.api}`;
     await waitFor(async () => (await fetch(`${api}/articles/${id}/content`)).status === 200, 30_000, 'the generated content', 250);
     const content = await (await fetch(`${api}/articles/${id}/content`)).text();
     expect(content).toContain('libraries');
-    const meta = (await (await fetch(`${api}/articles/${id}/meta`)).json()) as { generator?: { kind?: string } };
-    expect(JSON.stringify(meta)).toContain('offline');
+    const meta = articleMetaSchema.parse(await (await fetch(`${api}/articles/${id}/meta`)).json());
+    expect(meta).toMatchObject({ articleId: id, jobId, generator: 'offline' });
 
     const page = await fetch(`http://127.0.0.1:${ports.web}/articles`);
     expect(page.status).toBe(200);

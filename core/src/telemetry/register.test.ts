@@ -98,8 +98,8 @@ describe('telemetry/register', () => {
     expect(server.parentSpanId).toBe(client.spanId);
     const s3Span = trace.find((s) => s.scope.endsWith('aws-sdk'))!;
     expect(s3Span.attributes['rpc.service'] ?? s3Span.name).toMatch(/S3/);
-    // a JSON body parsed after the socket's 'end' event: the route's query is still under the
-    // server span, which continues the caller's traceparent (the fetch's client span)
+    // a JSON body sent 50 ms after its headers: the route's query, run once the body is parsed, is
+    // still under the server span, which continues the caller's traceparent (its http client span)
     const posted = spans.find((s) => s.kind === SPAN_KIND.SERVER && s.name === 'POST /notes')!;
     const caller = spans.find((s) => s.spanId === posted.parentSpanId)!;
     expect(caller.kind).toBe(SPAN_KIND.CLIENT);
