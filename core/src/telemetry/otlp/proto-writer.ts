@@ -1,0 +1,178 @@
+/**
+ * A protobuf writer for the OTLP span encoder: one growable Buffer, reused from batch to batch,
+ * with strings and ids written by Buffer's native `write`. Nested messages reserve one length
+ * byte and move their content when a longer length is needed (most OTLP messages are under 128
+ * bytes), so a message is written in one pass without sizing it first.
+ */
+
+export const WIRE = { VARINT: 0, FIXED64: 1, LEN: 2, FIXED32: 5 } as const;
+
+const TWO_32 = 4_294_967_296;
+
+export class ProtoWriter {
+  private buffer: Buffer;
+  pos = 0;
+
+  constructor(initialSize = 16 * 1024) {
+    this.buffer = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** The bytes written since `start`, copied (the writer's buffer is reused). */
+  copy(start = 0, end = this.pos): Buffer {
+    return Buffer.from(this.buffer.subarray(start, end));
+  }
+
+  /** A view on the bytes written since `start`; valid until the next write or `reset`. */
+  view(start = 0, end = this.pos): Buffer {
+    return this.buffer.subarray(start, end);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  private ensure(extra: number): void {
+    const needed = this.pos + extra;
+    if (needed <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < needed) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buffer.copy(next, 0, 0, this.pos);
+    this.buffer = next;
+  }
+
+  tag(field: number, wire: number): void {
+    this.varint((field << 3) | wire);
+  }
+
+  /** An unsigned varint, or a negative integer as its 64-bit two's complement (int64). */
+  varint(value: number): void {
+    this.ensure(10);
+    const b = this.buffer;
+    if (value >= 0 && value < TWO_32) {
+      let v = value >>> 0;
+      while (v > 127) {
+        b[this.pos++] = (v & 127) | 128;
+        v >>>= 7;
+      }
+      b[this.pos++] = v;
+      return;
+    }
+    let low: number;
+    let high: number;
+    if (value >= 0) {
+      low = value >>> 0;
+      high = (value / TWO_32) >>> 0;
+    } else {
+      const abs = -value;
+      low = ~(abs >>> 0) >>> 0;
+      high = ~((abs / TWO_32) >>> 0) >>> 0;
+      low = (low + 1) >>> 0;
+      if (low === 0) high = (high + 1) >>> 0;
+    }
+    while (high > 0 || low > 127) {
+      b[this.pos++] = (low & 127) | 128;
+      low = ((low >>> 7) | (high << 25)) >>> 0;
+      high >>>= 7;
+    }
+    b[this.pos++] = low;
+  }
+
+  fixed32(value: number): void {
+    this.ensure(4);
+    this.buffer.writeUInt32LE(value >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  fixed64(low: number, high: number): void {
+    this.ensure(8);
+    this.buffer.writeUInt32LE(low >>> 0, this.pos);
+    this.buffer.writeUInt32LE(high >>> 0, this.pos + 4);
+    this.pos += 8;
+  }
+
+  /** `[seconds, nanoseconds]` as fixed64 nanoseconds since the epoch, exactly (past 2^53). */
+  hrTime(time: readonly [number, number]): void {
+    const [seconds, nanos] = time;
+    // seconds · 1e9 = (high16 · 2^16 + low16) · 1e9; each product stays below 2^53.
+    const fromLow = (seconds % 65_536) * 1e9 + nanos;
+    const fromHigh = Math.floor(seconds / 65_536) * 1e9; // then · 2^16
+    const highLow16 = fromHigh % 65_536;
+    const low = (fromLow % TWO_32) + highLow16 * 65_536;
+    const high = Math.floor(fromLow / TWO_32) + Math.floor(fromHigh / 65_536) + Math.floor(low / TWO_32);
+    this.fixed64(low % TWO_32, high);
+  }
+
+  double(value: number): void {
+    this.ensure(8);
+    this.buffer.writeDoubleLE(value, this.pos);
+    this.pos += 8;
+  }
+
+  /** A length-delimited UTF-8 string (without its tag). */
+  string(value: string): void {
+    const length = value.length;
+    if (length < 43) {
+      // at most 126 bytes in UTF-8: the length fits one byte, known only after writing
+      this.ensure(1 + 3 * length);
+      const written = this.buffer.write(value, this.pos + 1, 'utf8');
+      this.buffer[this.pos] = written;
+      this.pos += 1 + written;
+      return;
+    }
+    const bytes = Buffer.byteLength(value, 'utf8');
+    this.varint(bytes);
+    this.ensure(bytes);
+    this.pos += this.buffer.write(value, this.pos, 'utf8');
+  }
+
+  /** A hex id (trace or span id) as its bytes, length-delimited. */
+  hexBytes(hex: string): void {
+    const length = hex.length >>> 1;
+    this.ensure(1 + length);
+    this.buffer[this.pos++] = length;
+    this.buffer.write(hex, this.pos, length, 'hex');
+    this.pos += length;
+  }
+
+  bytes(value: Uint8Array): void {
+    this.varint(value.length);
+    this.ensure(value.length);
+    this.buffer.set(value, this.pos);
+    this.pos += value.length;
+  }
+
+  /** Copies raw bytes (an already encoded field). */
+  raw(value: Uint8Array): void {
+    this.ensure(value.length);
+    this.buffer.set(value, this.pos);
+    this.pos += value.length;
+  }
+
+  /** Starts a nested message: reserves its one-byte length; pass the result to `end`. */
+  begin(): number {
+    this.ensure(1);
+    return this.pos++;
+  }
+
+  /** Ends the message begun at `start`, writing its length (moving the content if it needs more bytes). */
+  end(start: number): void {
+    const length = this.pos - start - 1;
+    if (length < 128) {
+      this.buffer[start] = length;
+      return;
+    }
+    let size = 1;
+    for (let v = length; v > 127; v = Math.floor(v / 128)) size++;
+    this.ensure(size - 1);
+    this.buffer.copy(this.buffer, start + size, start + 1, this.pos);
+    this.pos += size - 1;
+    let at = start;
+    let v = length;
+    while (v > 127) {
+      this.buffer[at++] = (v & 127) | 128;
+      v = Math.floor(v / 128);
+    }
+    this.buffer[at] = v;
+  }
+}

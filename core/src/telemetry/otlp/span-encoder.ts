@@ -1,0 +1,193 @@
+import type { Attributes, AttributeValue, HrTime, Link, SpanContext } from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
+import { ProtoWriter, WIRE } from './proto-writer.ts';
+
+/**
+ * OTLP protobuf encoding of finished spans (opentelemetry/proto/trace/v1), one span at a time,
+ * so that a span can be encoded the moment it ends and dropped (see encoding-span-processor.ts).
+ * The bytes are those of the SDK's own `ProtobufTraceSerializer` for the same spans (the test
+ * compares them byte for byte), so any OTLP receiver reads them the same way.
+ */
+
+type InstrumentationScope = ReadableSpan['instrumentationScope'];
+
+const { VARINT, FIXED64, LEN, FIXED32 } = WIRE;
+const MIN_INT64 = -(2 ** 63);
+const MAX_INT64 = 2 ** 63;
+/** SpanFlags: the context carries its is-remote bit (bit 8), which is bit 9. */
+const HAS_IS_REMOTE = 0x100;
+const IS_REMOTE = 0x200;
+
+function spanFlags(context: SpanContext | undefined, traceFlags: number): number {
+  return (traceFlags & 0xff) | HAS_IS_REMOTE | (context?.isRemote ? IS_REMOTE : 0);
+}
+
+/** AnyValue (common/v1): string 1, bool 2, int 3, double 4, array 5, kvlist 6, bytes 7. */
+function writeAnyValue(w: ProtoWriter, value: unknown): void {
+  switch (typeof value) {
+    case 'string':
+      w.tag(1, LEN);
+      w.string(value);
+      return;
+    case 'boolean':
+      w.tag(2, VARINT);
+      w.varint(value ? 1 : 0);
+      return;
+    case 'number':
+      if (Number.isInteger(value) && value >= MIN_INT64 && value < MAX_INT64) {
+        w.tag(3, VARINT);
+        w.varint(value);
+      } else {
+        w.tag(4, FIXED64);
+        w.double(value);
+      }
+      return;
+  }
+  if (value instanceof Uint8Array) {
+    w.tag(7, LEN);
+    w.bytes(value);
+  } else if (Array.isArray(value)) {
+    w.tag(5, LEN);
+    const array = w.begin();
+    for (const item of value as unknown[]) {
+      w.tag(1, LEN);
+      const itemStart = w.begin();
+      writeAnyValue(w, item);
+      w.end(itemStart);
+    }
+    w.end(array);
+  } else if (typeof value === 'object' && value !== null) {
+    w.tag(6, LEN);
+    const list = w.begin();
+    writeKeyValues(w, value as Record<string, unknown>, 1);
+    w.end(list);
+  }
+  // null / undefined: an empty AnyValue
+}
+
+/** repeated KeyValue { key = 1; value = 2 } as field `field`. */
+function writeKeyValues(w: ProtoWriter, attributes: Attributes | Record<string, unknown>, field: number): void {
+  for (const key in attributes) {
+    if (!Object.hasOwn(attributes, key)) continue;
+    w.tag(field, LEN);
+    const kv = w.begin();
+    w.tag(1, LEN);
+    w.string(key);
+    w.tag(2, LEN);
+    const value = w.begin();
+    writeAnyValue(w, (attributes as Record<string, AttributeValue | undefined>)[key]);
+    w.end(value);
+    w.end(kv);
+  }
+}
+
+function writeEvent(w: ProtoWriter, event: TimedEvent): void {
+  w.tag(11, LEN);
+  const start = w.begin();
+  w.tag(1, FIXED64);
+  w.hrTime(event.time);
+  w.tag(2, LEN);
+  w.string(event.name);
+  if (event.attributes) writeKeyValues(w, event.attributes, 3);
+  w.tag(4, VARINT);
+  w.varint(event.droppedAttributesCount ?? 0);
+  w.end(start);
+}
+
+function writeLink(w: ProtoWriter, link: Link): void {
+  w.tag(13, LEN);
+  const start = w.begin();
+  const ctx = link.context;
+  w.tag(1, LEN);
+  w.hexBytes(ctx.traceId);
+  w.tag(2, LEN);
+  w.hexBytes(ctx.spanId);
+  const traceState = ctx.traceState?.serialize();
+  if (traceState) {
+    w.tag(3, LEN);
+    w.string(traceState);
+  }
+  if (link.attributes) writeKeyValues(w, link.attributes, 4);
+  w.tag(5, VARINT);
+  w.varint(link.droppedAttributesCount ?? 0);
+  w.tag(6, FIXED32);
+  w.fixed32(spanFlags(ctx, ctx.traceFlags));
+  w.end(start);
+}
+
+/** One `Span` message (trace/v1), without its enclosing tag. */
+export function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
+  const ctx = span.spanContext();
+  w.tag(1, LEN);
+  w.hexBytes(ctx.traceId);
+  w.tag(2, LEN);
+  w.hexBytes(ctx.spanId);
+  const traceState = ctx.traceState?.serialize();
+  if (traceState) {
+    w.tag(3, LEN);
+    w.string(traceState);
+  }
+  const parent = span.parentSpanContext;
+  if (parent?.spanId) {
+    w.tag(4, LEN);
+    w.hexBytes(parent.spanId);
+  }
+  w.tag(5, LEN);
+  w.string(span.name);
+  w.tag(6, VARINT);
+  w.varint(span.kind + 1); // OTLP's kinds start at 1 (0 is UNSPECIFIED)
+  w.tag(7, FIXED64);
+  w.hrTime(span.startTime as HrTime);
+  w.tag(8, FIXED64);
+  w.hrTime(span.endTime as HrTime);
+  writeKeyValues(w, span.attributes, 9);
+  w.tag(10, VARINT);
+  w.varint(span.droppedAttributesCount);
+  for (const event of span.events) writeEvent(w, event);
+  w.tag(12, VARINT);
+  w.varint(span.droppedEventsCount);
+  for (const link of span.links) writeLink(w, link);
+  w.tag(14, VARINT);
+  w.varint(span.droppedLinksCount);
+  w.tag(15, LEN);
+  const status = w.begin();
+  if (span.status.message) {
+    w.tag(2, LEN);
+    w.string(span.status.message);
+  }
+  w.tag(3, VARINT);
+  w.varint(span.status.code);
+  w.end(status);
+  w.tag(16, FIXED32);
+  w.fixed32(spanFlags(parent, ctx.traceFlags));
+}
+
+/** `resource = 1` of a ResourceSpans message: its tag, length and attributes. */
+export function encodeResourceField(resource: Resource): Buffer {
+  const w = new ProtoWriter(1024);
+  w.tag(1, LEN);
+  const start = w.begin();
+  writeKeyValues(w, resource.attributes, 1);
+  w.tag(2, VARINT);
+  w.varint(0);
+  w.end(start);
+  return w.copy();
+}
+
+/** `scope = 1` of a ScopeSpans message: its tag, length, name, version and attributes. */
+export function encodeScopeField(scope: InstrumentationScope): Buffer {
+  const w = new ProtoWriter(256);
+  w.tag(1, LEN);
+  const start = w.begin();
+  w.tag(1, LEN);
+  w.string(scope.name);
+  if (scope.version) {
+    w.tag(2, LEN);
+    w.string(scope.version);
+  }
+  const { attributes } = scope as { attributes?: Attributes };
+  if (attributes) writeKeyValues(w, attributes, 3);
+  w.end(start);
+  return w.copy();
+}
