@@ -116,6 +116,15 @@ describe('inbound HTTP server spans', () => {
     expect(spans[1]!.parentSpanContext).toBeUndefined();
   });
 
+  it("a caller's unsampled traceparent: the handler keeps the caller's trace, and nothing is recorded", async () => {
+    const traceId = 'a'.repeat(32);
+    const res = await fetch(`${base}/things/7`, { headers: { traceparent: `00-${traceId}-${'b'.repeat(16)}-00` } });
+    const body = (await res.json()) as ReturnType<typeof seen>;
+    expect(body.traceId).toBe(traceId);
+    expect(body.recording).toBe(false);
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+
   it('traces no probe, and nothing started while answering one records', async () => {
     const handler = (await (await fetch(`${base}/healthz`)).json()) as ReturnType<typeof seen>;
     await (await fetch(`${base}/things/7`)).text();

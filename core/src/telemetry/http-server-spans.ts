@@ -77,11 +77,12 @@ export function startHttpServerSpans(options: HttpServerSpanOptions): () => void
     // time), which was a quarter of the memory tracing allocated per ingest request. Our
     // samplers (the OTEL_TRACES_SAMPLER built-ins) do not read attributes.
     const span = options.tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
-    span.setAttributes(requestAttributes(request, method));
+    const recording = span.isRecording(); // false when sampled out: then only its context travels
+    if (recording) span.setAttributes(requestAttributes(request, method));
     const active = trace.setSpan(parent, span);
     options.attach(active);
     if (hasBody(request)) context.bind(active, request);
-    response.once('close', () => endServerSpan(span, method, request, response, options.routeOf));
+    if (recording) response.once('close', () => endServerSpan(span, method, request, response, options.routeOf));
   };
   subscribe(CHANNEL, onRequestStart);
   return () => unsubscribe(CHANNEL, onRequestStart);
