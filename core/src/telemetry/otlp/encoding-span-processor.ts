@@ -55,6 +55,11 @@ interface ScopeSpans {
 }
 
 const { LEN } = WIRE;
+/**
+ * A full batch is ~250 KB (512 spans of ~500 bytes); a buffer grown well past that by unusually
+ * large spans is not kept for the next batch.
+ */
+const MAX_RETAINED_BYTES = 4 * 1024 * 1024;
 
 export class EncodingSpanProcessor implements SpanProcessor {
   private readonly exporter: EncodedBatchExporter;
@@ -178,7 +183,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
           w.string(entry.scope.schemaUrl);
         }
         w.end(scopeSpans);
-        entry.writer.reset();
+        entry.writer.reset(MAX_RETAINED_BYTES);
       }
       if (resource.schemaUrl) {
         w.tag(3, LEN);
@@ -187,6 +192,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
       w.end(resourceSpans);
     }
     this.sealed.push({ bytes: w.copy(), spanCount: this.fillingCount });
+    w.reset(MAX_RETAINED_BYTES);
     this.sealedCount += this.fillingCount;
     this.fillingCount = 0;
   }
@@ -196,6 +202,8 @@ export class EncodingSpanProcessor implements SpanProcessor {
     if (!field) {
       field = encodeResourceField(resource);
       // Detectors that resolve later would change the attributes: cache only the settled ones.
+      // (OPAD's resource is synchronous — service name, version, pod and namespace from the
+      // environment — so this never encodes a partial resource in practice.)
       if (!resource.asyncAttributesPending) this.resourceFields.set(resource, field);
     }
     return field;

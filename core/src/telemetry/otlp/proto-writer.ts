@@ -11,10 +11,17 @@ const TWO_32 = 4_294_967_296;
 
 export class ProtoWriter {
   private buffer: Buffer;
+  private readonly initialSize: number;
   pos = 0;
 
   constructor(initialSize = 16 * 1024) {
+    this.initialSize = initialSize;
     this.buffer = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Bytes the writer holds (what it can write before growing). */
+  get capacity(): number {
+    return this.buffer.length;
   }
 
   /** The bytes written since `start`, copied (the writer's buffer is reused). */
@@ -27,8 +34,10 @@ export class ProtoWriter {
     return this.buffer.subarray(start, end);
   }
 
-  reset(): void {
+  /** Empties the writer; a buffer that grew past `maxRetainedBytes` (one huge span) is let go. */
+  reset(maxRetainedBytes = Number.POSITIVE_INFINITY): void {
     this.pos = 0;
+    if (this.buffer.length > maxRetainedBytes) this.buffer = Buffer.allocUnsafe(this.initialSize);
   }
 
   private ensure(extra: number): void {

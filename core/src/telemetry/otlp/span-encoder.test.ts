@@ -117,4 +117,30 @@ describe('ProtoWriter', () => {
     expect(bytes.length).toBe(10_006);
     expect(bytes.subarray(6).toString('utf8')).toBe('é'.repeat(5000));
   });
+
+  it('lets go of a buffer that one huge span grew, and keeps a normal one', () => {
+    const w = new ProtoWriter(1024);
+    w.string('x'.repeat(5_000_000));
+    w.reset(4 * 1024 * 1024);
+    expect(w.capacity).toBe(1024);
+    w.string('x'.repeat(3000));
+    w.reset(4 * 1024 * 1024);
+    expect(w.capacity).toBe(4096);
+  });
+});
+
+describe('a huge span between normal ones', () => {
+  it('is exported whole, and so are the spans after it (one processor throughout)', async () => {
+    const sent: EncodedSpanBatch[] = [];
+    const processor = new EncodingSpanProcessor({ exporter: { export: (batch, done) => (sent.push(batch), done({ code: 0 })), shutdown: async () => undefined } });
+    const tracer = new TracerProvider({ spanProcessors: [processor] }).getTracer('big');
+    tracer.startSpan('before').end();
+    tracer.startSpan('huge', { attributes: { blob: 'é'.repeat(3_000_000) } }).end();
+    await processor.forceFlush();
+    tracer.startSpan('after').end();
+    await processor.forceFlush();
+    const spans = sent.flatMap((b) => decodeProtobufTraces(b.bytes));
+    expect(spans.map((s) => s.name)).toEqual(['before', 'huge', 'after']);
+    expect((spans[1]!.attributes.blob as string).length).toBe(3_000_000);
+  });
 });
