@@ -4,6 +4,7 @@ import { AlwaysOffSampler, TracerProvider, type SpanProcessor } from '@opentelem
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeProtobufTraces, startOtlpReceiver, type OtlpReceiver } from '../../testing/otlp-receiver.ts';
+import { freePort } from '../../testing/ports.ts';
 import { EncodingSpanProcessor, type EncodedBatchExporter, type EncodedSpanBatch } from './encoding-span-processor.ts';
 import { createOtlpProtobufExporter } from './protobuf-exporter.ts';
 
@@ -156,4 +157,26 @@ describe('the OTLP/HTTP protobuf exporter it feeds', () => {
     expect(spans[0]!.parentSpanId).toBe(spans[1]!.spanId);
     expect(spans[0]!.traceId).toBe(spans[1]!.traceId);
   });
+
+  it('while the collector is down: spans are bounded, nothing hangs; once it is up again, new spans arrive', async () => {
+    const port = await freePort();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+    process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '2000';
+    const processor = new EncodingSpanProcessor({ exporter: createOtlpProtobufExporter(), maxExportBatchSize: 10, maxQueueSize: 20, scheduledDelayMillis: 20 });
+    const { tracer, provider } = tracerWith(processor);
+    endSpans(tracer, 100, 'lost');
+    const started = Date.now();
+    await processor.forceFlush();
+    expect(Date.now() - started).toBeLessThan(10_000);
+
+    const back = await startOtlpReceiver({ port });
+    try {
+      endSpans(tracer, 3, 'kept');
+      await provider.shutdown();
+      const spans = await back.waitForSpans((s) => s.length >= 3);
+      expect(spans.map((s) => s.name)).toEqual(['kept0', 'kept1', 'kept2']);
+    } finally {
+      await back.close();
+    }
+  }, 20_000);
 });
