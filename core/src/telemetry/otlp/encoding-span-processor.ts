@@ -9,12 +9,13 @@ import { encodeResourceField, encodeScopeField, writeSpan } from './span-encoder
  * A batching span processor for OTLP protobuf export that encodes each span when it ends, instead
  * of keeping the span until its batch is exported as the SDK's BatchSpanProcessor does.
  *
- * Why: on the api's ingest path (one server span a request, thousands a second) tracing cost
- * ~24 µs of CPU a request, and 15 µs of it went away with the exporter switched off. Kept spans
- * outlive a young-generation collection or two (a batch takes ~50 ms to fill), so every one is
- * copied and then promoted; the export then walks them twice (size, then bytes). Encoded at once,
- * a span is garbage as soon as the request's context lets go of it, and its bytes sit in one
- * reused buffer per instrumentation scope.
+ * Why: on the api's ingest path (one server span a request, ~10 000 a second) tracing cost
+ * ~24 µs of CPU a request, and 15 µs of it went away with the exporter switched off. There, each
+ * span was kept until its batch of 512 was full (~50 ms: long enough to survive a young-generation
+ * collection), then walked twice by the serializer (size, then bytes). Encoded at once, a span is
+ * garbage as soon as its request's context lets go of it, and its bytes go in one pass into a
+ * reused buffer per instrumentation scope. A/B on bench/tracing-overhead.ts: +9 % req/s for the
+ * traced api, better in 6 rounds of 6 (docs/BENCHMARKS.md).
  *
  * Same behaviour and settings as the BatchSpanProcessor (`OTEL_BSP_*`): only sampled spans;
  * batches of `maxExportBatchSize` spans, sent as soon as one is full or `scheduledDelayMillis`
@@ -111,14 +112,18 @@ export class EncodingSpanProcessor implements SpanProcessor {
     if (++this.fillingCount >= this.maxExportBatchSize) {
       this.seal();
       this.pump();
-    } else if (this.timer === undefined && this.exporting === null) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.seal();
-        this.pump();
-      }, this.scheduledDelayMillis);
-      this.timer.unref();
-    }
+    } else if (this.exporting === null) this.scheduleSeal(); // else: when the export is done
+  }
+
+  /** Seals and sends the partial batch `scheduledDelayMillis` from now (once). */
+  private scheduleSeal(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.seal();
+      this.pump();
+    }, this.scheduledDelayMillis);
+    this.timer.unref();
   }
 
   /** Sends every span ended so far; resolves when they have been exported (or failed to be). */
@@ -227,17 +232,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
     this.exporting = this.send(batch).finally(() => {
       this.exporting = null;
       if (this.sealed.length > 0) this.pump();
-      else if (this.fillingCount >= this.maxExportBatchSize) {
-        this.seal();
-        this.pump();
-      } else if (this.fillingCount > 0 && this.timer === undefined) {
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          this.seal();
-          this.pump();
-        }, this.scheduledDelayMillis);
-        this.timer.unref();
-      }
+      else if (this.fillingCount > 0) this.scheduleSeal();
     });
   }
 
