@@ -95,10 +95,8 @@ function writeEvent(w: ProtoWriter, event: TimedEvent): void {
   w.end(start);
 }
 
-function writeLink(w: ProtoWriter, link: Link): void {
-  w.tag(13, LEN);
-  const start = w.begin();
-  const ctx = link.context;
+/** trace_id = 1, span_id = 2, trace_state = 3: the same three fields open a Span and a Link. */
+function writeSpanContextFields(w: ProtoWriter, ctx: SpanContext): void {
   w.tag(1, LEN);
   w.hexBytes(ctx.traceId);
   w.tag(2, LEN);
@@ -108,6 +106,13 @@ function writeLink(w: ProtoWriter, link: Link): void {
     w.tag(3, LEN);
     w.string(traceState);
   }
+}
+
+function writeLink(w: ProtoWriter, link: Link): void {
+  w.tag(13, LEN);
+  const start = w.begin();
+  const ctx = link.context;
+  writeSpanContextFields(w, ctx);
   if (link.attributes) writeKeyValues(w, link.attributes, 4);
   w.tag(5, VARINT);
   w.varint(link.droppedAttributesCount ?? 0);
@@ -119,15 +124,7 @@ function writeLink(w: ProtoWriter, link: Link): void {
 /** One `Span` message (trace/v1), without its enclosing tag. */
 export function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
   const ctx = span.spanContext();
-  w.tag(1, LEN);
-  w.hexBytes(ctx.traceId);
-  w.tag(2, LEN);
-  w.hexBytes(ctx.spanId);
-  const traceState = ctx.traceState?.serialize();
-  if (traceState) {
-    w.tag(3, LEN);
-    w.string(traceState);
-  }
+  writeSpanContextFields(w, ctx);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     w.tag(4, LEN);
