@@ -3,7 +3,7 @@ import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelem
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ProtoWriter, WIRE } from './proto-writer.ts';
-import { encodeResourceField, encodeScopeField, writeSpan } from './span-encoder.ts';
+import { writeResourceSpans, writeSpan } from './span-encoder.ts';
 
 /**
  * A batching span processor for OTLP protobuf export that encodes each span when it ends, instead
@@ -50,7 +50,6 @@ type Scope = ReadableSpan['instrumentationScope'];
 
 /** The spans of one scope in the batch being filled: `spans = 2` fields of a ScopeSpans message. */
 interface ScopeSpans {
-  readonly resource: Resource;
   readonly scope: Scope;
   readonly writer: ProtoWriter;
 }
@@ -81,8 +80,6 @@ export class EncodingSpanProcessor implements SpanProcessor {
   private stopped = false;
   private shutdownPromise: Promise<void> | undefined;
   private readonly assembler = new ProtoWriter(64 * 1024);
-  private readonly resourceFields = new WeakMap<Resource, Buffer>();
-  private readonly scopeFields = new WeakMap<Scope, Buffer>();
 
   constructor(options: EncodingSpanProcessorOptions) {
     this.exporter = options.exporter;
@@ -158,7 +155,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
     }
     let entry = scopes.get(span.instrumentationScope);
     if (!entry) {
-      entry = { resource: span.resource, scope: span.instrumentationScope, writer: new ProtoWriter(8 * 1024) };
+      entry = { scope: span.instrumentationScope, writer: new ProtoWriter(8 * 1024) };
       scopes.set(span.instrumentationScope, entry);
     }
     return entry;
@@ -174,53 +171,16 @@ export class EncodingSpanProcessor implements SpanProcessor {
     const w = this.assembler;
     w.reset();
     for (const [resource, scopes] of this.filling) {
-      w.tag(1, LEN); // resource_spans
-      const resourceSpans = w.begin();
-      w.raw(this.resourceField(resource));
-      for (const entry of scopes.values()) {
-        if (entry.writer.pos === 0) continue;
-        w.tag(2, LEN); // scope_spans
-        const scopeSpans = w.begin();
-        w.raw(this.scopeField(entry.scope));
-        w.raw(entry.writer.view());
-        if (entry.scope.schemaUrl) {
-          w.tag(3, LEN);
-          w.string(entry.scope.schemaUrl);
-        }
-        w.end(scopeSpans);
-        entry.writer.reset(MAX_RETAINED_BYTES);
-      }
-      if (resource.schemaUrl) {
-        w.tag(3, LEN);
-        w.string(resource.schemaUrl);
-      }
-      w.end(resourceSpans);
+      // Entries stay between batches (their buffers are reused): only those with spans now go in.
+      const withSpans = [...scopes.values()].filter(({ writer }) => writer.pos > 0);
+      if (withSpans.length === 0) continue;
+      writeResourceSpans(w, resource, withSpans.map(({ scope, writer }) => ({ scope, spans: writer.view() })));
+      for (const { writer } of withSpans) writer.reset(MAX_RETAINED_BYTES);
     }
     this.sealed.push({ bytes: w.copy(), spanCount: this.fillingCount });
     w.reset(MAX_RETAINED_BYTES);
     this.sealedCount += this.fillingCount;
     this.fillingCount = 0;
-  }
-
-  private resourceField(resource: Resource): Buffer {
-    let field = this.resourceFields.get(resource);
-    if (!field) {
-      field = encodeResourceField(resource);
-      // Detectors that resolve later would change the attributes: cache only the settled ones.
-      // (OPAD's resource is synchronous — service name, version, pod and namespace from the
-      // environment — so this never encodes a partial resource in practice.)
-      if (!resource.asyncAttributesPending) this.resourceFields.set(resource, field);
-    }
-    return field;
-  }
-
-  private scopeField(scope: Scope): Buffer {
-    let field = this.scopeFields.get(scope);
-    if (!field) {
-      field = encodeScopeField(scope);
-      this.scopeFields.set(scope, field);
-    }
-    return field;
   }
 
   /** Starts the next export if none is in flight. */

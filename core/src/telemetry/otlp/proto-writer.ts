@@ -24,14 +24,14 @@ export class ProtoWriter {
     return this.buffer.length;
   }
 
-  /** The bytes written since `start`, copied (the writer's buffer is reused). */
-  copy(start = 0, end = this.pos): Buffer {
-    return Buffer.from(this.buffer.subarray(start, end));
+  /** The bytes written, copied (the writer's buffer is reused). */
+  copy(): Buffer {
+    return Buffer.from(this.buffer.subarray(0, this.pos));
   }
 
-  /** A view on the bytes written since `start`; valid until the next write or `reset`. */
-  view(start = 0, end = this.pos): Buffer {
-    return this.buffer.subarray(start, end);
+  /** A view on the bytes written; valid until the next write or `reset`. */
+  view(): Buffer {
+    return this.buffer.subarray(0, this.pos);
   }
 
   /** Empties the writer; a buffer that grew past `maxRetainedBytes` (one huge span) is let go. */

@@ -84,6 +84,26 @@ describe('OTLP span encoding', () => {
   });
 });
 
+describe('batches after the first', () => {
+  it('hold only the resources and scopes that have spans in them (same bytes as the SDK serializer)', async () => {
+    const sent: EncodedSpanBatch[] = [];
+    const processor = new EncodingSpanProcessor({ exporter: { export: (batch, done) => (sent.push(batch), done({ code: 0 })), shutdown: async () => undefined } });
+    const memory = new InMemorySpanExporter();
+    const providerOf = (service: string) =>
+      new TracerProvider({ resource: resourceFromAttributes({ 'service.name': service }), spanProcessors: [processor, new SimpleSpanProcessor({ exporter: memory })] });
+    const [api, worker] = [providerOf('api'), providerOf('worker')];
+    api.getTracer('a').startSpan('api-1').end();
+    worker.getTracer('w').startSpan('worker-1').end();
+    await processor.forceFlush();
+    worker.getTracer('w2').startSpan('worker-2').end();
+    await processor.forceFlush();
+    const [first, second] = [memory.getFinishedSpans().slice(0, 2), memory.getFinishedSpans().slice(2)];
+    expect(sent.map((b) => Buffer.from(b.bytes).toString('hex'))).toEqual(
+      [first, second].map((spans) => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!).toString('hex')),
+    );
+  });
+});
+
 describe('ProtoWriter', () => {
   it('writes HrTime as exact 64-bit nanoseconds', () => {
     for (const time of [[0, 0], [1, 1], [1_764_403_200, 999_999_999], [4_294_967_295, 123_456_789], [65_535, 999_999_999], [65_536, 0]] as Array<[number, number]>) {

@@ -1,4 +1,4 @@
-import type { Attributes, AttributeValue, HrTime, Link, SpanContext } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, Link, SpanContext } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
 import { ProtoWriter, WIRE } from './proto-writer.ts';
@@ -15,7 +15,7 @@ type InstrumentationScope = ReadableSpan['instrumentationScope'];
 const { VARINT, FIXED64, LEN, FIXED32 } = WIRE;
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
-/** SpanFlags: the context carries its is-remote bit (bit 8), which is bit 9. */
+/** SpanFlags: bit 8 says bit 9 is known; bit 9 says the parent (or linked) context is remote. */
 const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
 
@@ -135,9 +135,9 @@ export function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
   w.tag(6, VARINT);
   w.varint(span.kind + 1); // OTLP's kinds start at 1 (0 is UNSPECIFIED)
   w.tag(7, FIXED64);
-  w.hrTime(span.startTime as HrTime);
+  w.hrTime(span.startTime);
   w.tag(8, FIXED64);
-  w.hrTime(span.endTime as HrTime);
+  w.hrTime(span.endTime);
   writeKeyValues(w, span.attributes, 9);
   w.tag(10, VARINT);
   w.varint(span.droppedAttributesCount);
@@ -160,8 +160,46 @@ export function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
   w.fixed32(spanFlags(parent, ctx.traceFlags));
 }
 
+/** The spans of one instrumentation scope, already encoded as `spans = 2` fields of a ScopeSpans message. */
+export interface EncodedScopeSpans {
+  readonly scope: InstrumentationScope;
+  readonly spans: Uint8Array;
+}
+
+// A resource and a scope are the same objects for every span of a tracer: encoded once.
+const resourceFields = new WeakMap<Resource, Buffer>();
+const scopeFields = new WeakMap<InstrumentationScope, Buffer>();
+
+/**
+ * One `resource_spans = 1` field of an ExportTraceServiceRequest: the resource, then a ScopeSpans
+ * message per scope.
+ */
+export function writeResourceSpans(w: ProtoWriter, resource: Resource, scopes: Iterable<EncodedScopeSpans>): void {
+  w.tag(1, LEN);
+  const resourceSpans = w.begin();
+  w.raw(resourceField(resource));
+  for (const { scope, spans } of scopes) {
+    w.tag(2, LEN);
+    const scopeSpans = w.begin();
+    w.raw(scopeField(scope));
+    w.raw(spans);
+    if (scope.schemaUrl) {
+      w.tag(3, LEN);
+      w.string(scope.schemaUrl);
+    }
+    w.end(scopeSpans);
+  }
+  if (resource.schemaUrl) {
+    w.tag(3, LEN);
+    w.string(resource.schemaUrl);
+  }
+  w.end(resourceSpans);
+}
+
 /** `resource = 1` of a ResourceSpans message: its tag, length and attributes. */
-export function encodeResourceField(resource: Resource): Buffer {
+function resourceField(resource: Resource): Buffer {
+  const cached = resourceFields.get(resource);
+  if (cached) return cached;
   const w = new ProtoWriter(1024);
   w.tag(1, LEN);
   const start = w.begin();
@@ -169,11 +207,17 @@ export function encodeResourceField(resource: Resource): Buffer {
   w.tag(2, VARINT);
   w.varint(0);
   w.end(start);
-  return w.copy();
+  const field = w.copy();
+  // Detectors that resolve later would change the attributes: cache only settled ones. (OPAD's
+  // resource is synchronous — service name, version, pod and namespace from the environment.)
+  if (!resource.asyncAttributesPending) resourceFields.set(resource, field);
+  return field;
 }
 
 /** `scope = 1` of a ScopeSpans message: its tag, length, name, version and attributes. */
-export function encodeScopeField(scope: InstrumentationScope): Buffer {
+function scopeField(scope: InstrumentationScope): Buffer {
+  const cached = scopeFields.get(scope);
+  if (cached) return cached;
   const w = new ProtoWriter(256);
   w.tag(1, LEN);
   const start = w.begin();
@@ -186,5 +230,7 @@ export function encodeScopeField(scope: InstrumentationScope): Buffer {
   const { attributes } = scope as { attributes?: Attributes };
   if (attributes) writeKeyValues(w, attributes, 3);
   w.end(start);
-  return w.copy();
+  const field = w.copy();
+  scopeFields.set(scope, field);
+  return field;
 }
