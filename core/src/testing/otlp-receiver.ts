@@ -46,6 +46,8 @@ export interface OtlpReceiver {
   readonly requests: () => number;
   /** Bytes of export payloads received (after gunzip). */
   readonly bytes: () => number;
+  /** TCP connections accepted: with keep-alive working, one per exporter, not one per export. */
+  readonly connections: () => number;
   waitForSpans(predicate: (spans: readonly ReceivedSpan[]) => boolean, timeoutMs?: number, what?: string): Promise<ReceivedSpan[]>;
   clear(): void;
   close(): Promise<void>;
@@ -343,7 +345,13 @@ export async function startOtlpReceiver(options: { host?: string; port?: number;
       if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' }).end(String(error));
     });
   });
-  server.keepAliveTimeout = 1_000;
+  let connections = 0;
+  server.on('connection', () => (connections += 1));
+  // Node's http Agent takes the server's `Keep-Alive: timeout=N` hint minus one second as its own
+  // idle limit: a 1 s hint made the exporter drop the socket after every export and pay a new TCP
+  // connection per batch (in the traced api, during the benchmarks). A collector keeps idle
+  // connections for far longer; `close()` cuts them anyway.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -354,6 +362,7 @@ export async function startOtlpReceiver(options: { host?: string; port?: number;
     spans,
     requests: () => requests,
     bytes: () => bytes,
+    connections: () => connections,
     async waitForSpans(predicate, timeoutMs = 15_000, what = 'spans') {
       await waitFor(() => predicate(spans), timeoutMs, what, 50);
       return spans;

@@ -158,6 +158,20 @@ describe('the OTLP/HTTP protobuf exporter it feeds', () => {
     expect(spans[0]!.traceId).toBe(spans[1]!.traceId);
   });
 
+  it('keeps its connection to the collector between exports', async () => {
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+    const before = { connections: receiver.connections(), requests: receiver.requests() };
+    const processor = new EncodingSpanProcessor({ exporter: createOtlpProtobufExporter() });
+    const { tracer, provider } = tracerWith(processor);
+    for (let batch = 0; batch < 3; batch++) {
+      endSpans(tracer, 2, `batch${batch}-`);
+      await processor.forceFlush();
+    }
+    await provider.shutdown();
+    expect(receiver.requests() - before.requests).toBe(3);
+    expect(receiver.connections() - before.connections).toBe(1);
+  });
+
   it('while the collector is down: spans are bounded, nothing hangs; once it is up again, new spans arrive', async () => {
     const port = await freePort();
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
