@@ -2,11 +2,12 @@
  * Tracing overhead: ingest throughput of POST /articles/:id/generate through the real api,
  * started as in production (its start script: the bundle in dist/ with the telemetry preload), with
  * tracing on (always_on sampler, every span exported over OTLP/HTTP protobuf to a local
- * receiver that decodes it) beside tracing off (OTEL_SDK_DISABLED=true), in one run: two api
- * processes on the same Postgres and Redis, rounds alternated off/on, medians compared.
+ * receiver that counts it) beside tracing off (OTEL_SDK_DISABLED=true), in one run: each round a
+ * fresh pair of api processes on the same Postgres and Redis, warmed up, then loaded in turn
+ * (which goes first alternates); medians and round-by-round losses compared.
  *
  *   npx node bench/tracing-overhead.ts
- * Env: BENCH_SECONDS (per round, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 64, as bench/ingest.ts)
+ * Env: BENCH_SECONDS (per round, default 8), BENCH_ROUNDS (default 5), BENCH_CONNECTIONS (default 64, as bench/ingest.ts)
  * Target: ≤ 10% fewer requests per second with tracing on.
  */
 import autocannon from 'autocannon';
@@ -23,7 +24,7 @@ import { createGenerateQueue } from '../core/src/queue.ts';
 import { fmt, median, startWorkspace } from './support/process.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 
 interface Api {
@@ -50,7 +51,7 @@ const receiver = await startOtlpReceiver({ decode: process.env.BENCH_DECODE === 
 // A fresh article for every request, up to ~12 000 req/s per side: a repeated id answers "already
 // active" without an insert or an enqueue, which is cheaper and would flatter the faster side.
 const WARMUP_SECONDS = 3;
-const totalArticles = 2 * 12_000 * (SECONDS * ROUNDS + WARMUP_SECONDS);
+const totalArticles = 2 * 12_000 * (SECONDS + WARMUP_SECONDS) * ROUNDS;
 process.stdout.write(`preparing ${totalArticles} articles… `);
 const articleIds: string[] = [];
 for (let i = 0; i < totalArticles; i += 5000) {
@@ -63,20 +64,22 @@ let next = 0;
 
 const common = { DATABASE_URL: database.url, REDIS_URL: redisUrl, STORAGE_DIR: storageDir, LOG_LEVEL: 'warn', RATE_LIMIT_WRITES_PER_MINUTE: '0' };
 const prefixes = { off: uniquePrefix('bench-otel-off'), on: uniquePrefix('bench-otel-on') };
-const off = await startApi('opad-api-bench-off', { ...common, QUEUE_PREFIX: prefixes.off, OTEL_SDK_DISABLED: 'true' });
 // BENCH_ON_ENV="OTEL_TRACES_EXPORTER=none,…" adds settings to the traced side (to split the cost).
 const onExtra = Object.fromEntries((process.env.BENCH_ON_ENV ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
-const on = await startApi('opad-api-bench-on', {
-  ...common,
-  QUEUE_PREFIX: prefixes.on,
-  OTEL_SDK_DISABLED: 'false',
-  OTEL_TRACES_SAMPLER: 'always_on',
-  OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-  ...onExtra,
-});
-const idle = { off: off.rssMb(), on: on.rssMb() };
-const peak = { ...idle };
+const envs = {
+  off: { ...common, QUEUE_PREFIX: prefixes.off, OTEL_SDK_DISABLED: 'true' },
+  on: {
+    ...common,
+    QUEUE_PREFIX: prefixes.on,
+    OTEL_SDK_DISABLED: 'false',
+    OTEL_TRACES_SAMPLER: 'always_on',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    ...onExtra,
+  },
+};
+const idle = { off: 0, on: 0 };
+const peak = { off: 0, on: 0 };
 
 interface Round { rps: number; p50: number; p99: number; errors: number; non2xx: number }
 
@@ -92,20 +95,37 @@ async function load(api: Api, side: 'off' | 'on', seconds = SECONDS): Promise<Ro
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
 }
 
-// warm-up (JIT, pools), not counted
-await load(off, 'off', WARMUP_SECONDS);
-await load(on, 'on', WARMUP_SECONDS);
-const spansBefore = receiver.spans.length;
 const rounds = { off: [] as Round[], on: [] as Round[] };
+let spansBefore = 0;
+let exportedBytes = 0; // while the traced side was measured (not its warm-ups)
 for (let round = 0; round < ROUNDS; round++) {
+  // A fresh pair of processes every round: one process can run several per cent faster or slower
+  // than another started the same way (JIT and heap history), for as long as it lives, which a
+  // single pair would carry into every round as if it were tracing's doing.
+  const off = await startApi('opad-api-bench-off', envs.off);
+  const on = await startApi('opad-api-bench-on', envs.on);
+  idle.off = Math.max(idle.off, off.rssMb());
+  idle.on = Math.max(idle.on, on.rssMb());
+  // warm-up (JIT, pools), not counted
+  await load(off, 'off', WARMUP_SECONDS);
+  await load(on, 'on', WARMUP_SECONDS);
+  if (round === 0) spansBefore = receiver.spans.length;
   // alternate which side goes first, so drift (autovacuum, Redis memory) hits both alike
   const order: Array<'off' | 'on'> = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
-  for (const side of order) rounds[side].push(await load(side === 'off' ? off : on, side));
-  process.stdout.write(`round ${round + 1}/${ROUNDS}: off ${fmt(rounds.off.at(-1)!.rps, 0)} req/s, on ${fmt(rounds.on.at(-1)!.rps, 0)} req/s\n`);
+  for (const side of order) {
+    const bytesBefore = receiver.bytes();
+    rounds[side].push(await load(side === 'off' ? off : on, side));
+    if (side === 'on') exportedBytes += receiver.bytes() - bytesBefore;
+  }
+  await off.stop();
+  await on.stop();
+  const loss = (1 - rounds.on.at(-1)!.rps / rounds.off.at(-1)!.rps) * 100;
+  process.stdout.write(`round ${round + 1}/${ROUNDS}: off ${fmt(rounds.off.at(-1)!.rps, 0)} req/s, on ${fmt(rounds.on.at(-1)!.rps, 0)} req/s (${fmt(loss)}%)\n`);
 }
 await new Promise((r) => setTimeout(r, 1_500)); // let the last batches arrive
 const spans = receiver.spans.length - spansBefore; // 0 unless BENCH_DECODE=true
 const onRequests = rounds.on.reduce((a, r) => a + r.rps * SECONDS, 0);
+const losses = rounds.on.map((r, i) => (1 - r.rps / rounds.off[i]!.rps) * 100);
 
 const row = (label: string, rs: Round[]) =>
   `| ${label} | ${fmt(median(rs.map((r) => r.rps)), 0)} | ${fmt(median(rs.map((r) => r.p50)))} | ${fmt(median(rs.map((r) => r.p99)))} | ${rs.reduce((a, r) => a + r.errors, 0)} | ${rs.reduce((a, r) => a + r.non2xx, 0)} |`;
@@ -118,14 +138,12 @@ tracing overhead: POST /articles/:id/generate — ${CONNECTIONS} connections, ${
 ${row('tracing off (OTEL_SDK_DISABLED=true)                ', rounds.off)}
 ${row('tracing on (always_on, OTLP/protobuf to a receiver)', rounds.on)}
 
-throughput loss with tracing on: ${fmt((1 - onRps / offRps) * 100)}%   (target ≤ 10%)
-export requests while on: ${receiver.requests()}, ${fmt(receiver.bytes() / 1024 / 1024)} MB (${fmt(receiver.bytes() / Math.max(1, onRequests), 0)} bytes per request)${spans ? `, ${spans} spans` : ""}
+throughput loss with tracing on: ${fmt((1 - onRps / offRps) * 100)}% between the medians; round by round ${losses.map((l) => fmt(l)).join(', ')}% (median ${fmt(median(losses))}%)   (target ≤ 10%)
+export requests: ${receiver.requests()}; while the traced side was measured ${fmt(exportedBytes / 1024 / 1024)} MB (${fmt(exportedBytes / Math.max(1, onRequests), 0)} bytes per request)${spans ? `, ${spans} spans` : ""}
 fresh articles: ${next} of ${articleIds.length} used${next > articleIds.length ? '  <-- the pool wrapped: figures invalid' : ''}
 api RSS idle / peak: off ${fmt(idle.off, 0)} / ${fmt(peak.off, 0)} MB, on ${fmt(idle.on, 0)} / ${fmt(peak.on, 0)} MB   (target ≤ 150 MB)
 `);
 
-await off.stop();
-await on.stop();
 for (const prefix of Object.values(prefixes)) {
   const queue = createGenerateQueue(createRedis(redisUrl, 'producer'), prefix);
   await queue.obliterate({ force: true });
