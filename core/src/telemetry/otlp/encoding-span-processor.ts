@@ -2,8 +2,8 @@ import { context, diag, TraceFlags } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { ProtoWriter, WIRE } from './proto-writer.ts';
-import { writeResourceSpans, writeSpan } from './span-encoder.ts';
+import { ProtoWriter } from './proto-writer.ts';
+import { writeResourceSpans, writeSpanField } from './span-encoder.ts';
 
 /**
  * A batching span processor for OTLP protobuf export that encodes each span when it ends, instead
@@ -54,7 +54,6 @@ interface ScopeSpans {
   readonly writer: ProtoWriter;
 }
 
-const { LEN } = WIRE;
 /**
  * A full batch is ~250 KB (512 spans of ~500 bytes); a buffer grown well past that by unusually
  * large spans is not kept for the next batch.
@@ -101,11 +100,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
       diag.warn(`EncodingSpanProcessor: dropped ${this.dropped} spans because maxQueueSize was reached`);
       this.dropped = 0;
     }
-    const w = this.scopeSpans(span).writer;
-    w.tag(2, LEN);
-    const start = w.begin();
-    writeSpan(w, span);
-    w.end(start);
+    writeSpanField(this.scopeSpans(span).writer, span);
     if (++this.fillingCount >= this.maxExportBatchSize) {
       this.seal();
       this.pump();

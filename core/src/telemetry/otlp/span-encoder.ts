@@ -121,8 +121,16 @@ function writeLink(w: ProtoWriter, link: Link): void {
   w.end(start);
 }
 
+/** One `spans = 2` field of a ScopeSpans message: what the processor appends per ended span. */
+export function writeSpanField(w: ProtoWriter, span: ReadableSpan): void {
+  w.tag(2, LEN);
+  const start = w.begin();
+  writeSpan(w, span);
+  w.end(start);
+}
+
 /** One `Span` message (trace/v1), without its enclosing tag. */
-export function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
+function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
   const ctx = span.spanContext();
   writeSpanContextFields(w, ctx);
   const parent = span.parentSpanContext;
@@ -196,41 +204,44 @@ export function writeResourceSpans(w: ProtoWriter, resource: Resource, scopes: I
   w.end(resourceSpans);
 }
 
-/** `resource = 1` of a ResourceSpans message: its tag, length and attributes. */
-function resourceField(resource: Resource): Buffer {
-  const cached = resourceFields.get(resource);
+/**
+ * Field 1 (`resource` of a ResourceSpans, `scope` of a ScopeSpans) as encoded bytes, written once
+ * per object and cached while `cacheable` says the object will not change.
+ */
+function cachedMessageField<K extends object>(cache: WeakMap<K, Buffer>, key: K, initialSize: number, writeBody: (w: ProtoWriter) => void, cacheable = true): Buffer {
+  const cached = cache.get(key);
   if (cached) return cached;
-  const w = new ProtoWriter(1024);
+  const w = new ProtoWriter(initialSize);
   w.tag(1, LEN);
   const start = w.begin();
-  writeKeyValues(w, resource.attributes, 1);
-  w.tag(2, VARINT);
-  w.varint(0);
+  writeBody(w);
   w.end(start);
   const field = w.copy();
-  // Detectors that resolve later would change the attributes: cache only settled ones. (OPAD's
-  // resource is synchronous — service name, version, pod and namespace from the environment.)
-  if (!resource.asyncAttributesPending) resourceFields.set(resource, field);
+  if (cacheable) cache.set(key, field);
   return field;
 }
 
-/** `scope = 1` of a ScopeSpans message: its tag, length, name, version and attributes. */
+/** `resource = 1` of a ResourceSpans message: its attributes and dropped count. */
+function resourceField(resource: Resource): Buffer {
+  // Detectors that resolve later would change the attributes: cache only settled ones. (OPAD's
+  // resource is synchronous — service name, version, pod and namespace from the environment.)
+  return cachedMessageField(resourceFields, resource, 1024, (w) => {
+    writeKeyValues(w, resource.attributes, 1);
+    w.tag(2, VARINT);
+    w.varint(0);
+  }, !resource.asyncAttributesPending);
+}
+
+/** `scope = 1` of a ScopeSpans message: its name, version and attributes. */
 function scopeField(scope: InstrumentationScope): Buffer {
-  const cached = scopeFields.get(scope);
-  if (cached) return cached;
-  const w = new ProtoWriter(256);
-  w.tag(1, LEN);
-  const start = w.begin();
-  w.tag(1, LEN);
-  w.string(scope.name);
-  if (scope.version) {
-    w.tag(2, LEN);
-    w.string(scope.version);
-  }
-  const { attributes } = scope as { attributes?: Attributes };
-  if (attributes) writeKeyValues(w, attributes, 3);
-  w.end(start);
-  const field = w.copy();
-  scopeFields.set(scope, field);
-  return field;
+  return cachedMessageField(scopeFields, scope, 256, (w) => {
+    w.tag(1, LEN);
+    w.string(scope.name);
+    if (scope.version) {
+      w.tag(2, LEN);
+      w.string(scope.version);
+    }
+    const { attributes } = scope as { attributes?: Attributes };
+    if (attributes) writeKeyValues(w, attributes, 3);
+  });
 }
