@@ -19,7 +19,7 @@ import { suppressTracing } from '@opentelemetry/core';
  * started (`OTEL_SDK_DISABLED=true`, unit tests) every call is a cheap no-op that still runs `fn`.
  */
 
-export type { Attributes, Span, Tracer };
+export type { Attributes, Context, Span, Tracer };
 export { SpanKind, SpanStatusCode };
 
 /** One tracer per component (`getTracer('worker.pipeline')` → scope `opad.worker.pipeline`). */
@@ -83,27 +83,34 @@ export function withExtractedContext<T>(carrier: Readonly<Record<string, string>
   return context.with(extractTraceContext(carrier), fn);
 }
 
+/** The active context: what a deferred operation (a grouped enqueue) keeps to trace under it later. */
+export function activeContext(): Context {
+  return context.active();
+}
+
 /**
  * Producer side of a batched enqueue (the api's group commit): one PRODUCER span for the batch,
- * linked to the span of each message's carrier (the requests that asked for them; each job's
- * consumer span is parented to its own request through the carrier it carries). The client spans
- * of the commands inside — one ioredis span per job — are suppressed: they cost
+ * linked to the span of each message's request (each job's consumer span is parented to its own
+ * request through the carrier it carries). `requests` are the requests' own contexts, kept when
+ * they asked (`activeContext()`): reading the span contexts from them costs nothing, where parsing
+ * them back out of the carriers cost a regex, two contexts and a link object a request. The
+ * client spans of the commands inside — one ioredis span per job — are suppressed: they cost
  * more than the rest of a traced ingest request and say no more than this span does. The span
  * is a child of the first message's request (not of whatever context happened to start the batch).
  */
-export function withBatchPublishSpan<T>(queue: string, carriers: ReadonlyArray<Readonly<Record<string, string>>>, fn: () => Promise<T>): Promise<T> {
+export function withBatchPublishSpan<T>(queue: string, requests: ReadonlyArray<Context>, fn: () => Promise<T>): Promise<T> {
   const links: Link[] = [];
-  for (const carrier of carriers) {
-    const linked = trace.getSpanContext(extractTraceContext(carrier));
+  for (const request of requests) {
+    const linked = trace.getSpanContext(request);
     if (linked && isSpanContextValid(linked)) links.push({ context: linked });
   }
   return withSpan(
     `${queue} publish`,
-    { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.operation.type': 'send', 'messaging.batch.message_count': carriers.length },
+    { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.operation.type': 'send', 'messaging.batch.message_count': requests.length },
     // Suppressed, and with no active span: instrumentations that require a parent (ioredis here)
     // then return at once instead of building each command's attributes for a span never recorded.
     () => context.with(suppressTracing(trace.deleteSpan(context.active())), fn),
-    { kind: SpanKind.PRODUCER, tracer: getTracer('queue'), links, parent: extractTraceContext(carriers[0]) },
+    { kind: SpanKind.PRODUCER, tracer: getTracer('queue'), links, parent: requests[0] ?? ROOT_CONTEXT },
   );
 }
 
