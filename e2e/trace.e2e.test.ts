@@ -248,6 +248,8 @@ describe('one trace per generation (OpenTelemetry across web → api → queue �
     // the api answers with the trace id of the request
     const res = await fetch(`${apiUrl}/jobs/${jobId}`);
     expect(res.headers.get('x-trace-id')).toMatch(/^[0-9a-f]{32}$/);
+    // and so does the web, for the page a user would report
+    expect((await fetch(`${webUrl}/`)).headers.get('x-trace-id')).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('LLM calls are GenAI spans under their stage; a failed call puts the error on the failing stage', async () => {

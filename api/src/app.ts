@@ -6,7 +6,6 @@ import type { ObjectStore } from '@opad/core/storage/object-store';
 import type { Logger } from '@opad/core/logger';
 import type { Redis } from '@opad/core/redis';
 import { MAX_JSON_BODY_BYTES } from '@opad/core/http-contract';
-import { traceIdHeader } from '@opad/core/telemetry/tracing';
 import { ArticleService } from './articles/article-service.ts';
 import { JobEventsHub } from './jobs/job-events.ts';
 import { registerArticleRoutes } from './routes/articles.ts';
@@ -38,7 +37,7 @@ export function createApp(deps: AppDeps): Express {
   // No ETag: the responses are small and change with every job update, and no client revalidates
   // (the web fetches afresh on each render). Hashing every body cost ~3 % of ingest req/s (A/B).
   app.set('etag', false);
-  app.use(traceIdHeader()); // x-trace-id: the request's trace id, for bug reports
+  // x-trace-id (the request's trace id, for bug reports) is set by the telemetry preload's server spans.
 
   const metrics = createHttpMetrics();
   app.use(metrics.middleware);

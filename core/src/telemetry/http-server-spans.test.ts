@@ -7,7 +7,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expressRouteOf, startHttpServerSpans } from './http-server-spans.ts';
-import { isUntracedPath } from './sdk.ts';
+import { isUntracedPath, TRACE_ID_HEADER } from './sdk.ts';
 
 const exporter = new InMemorySpanExporter();
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
@@ -29,7 +29,7 @@ beforeAll(async () => {
   context.setGlobalContextManager(contextManager.enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
-  stop = startHttpServerSpans({ tracer: provider.getTracer('opad.http.server'), attach: (ctx) => void contextManager.attach(ctx), isUntraced: isUntracedPath, routeOf: expressRouteOf });
+  stop = startHttpServerSpans({ tracer: provider.getTracer('opad.http.server'), attach: (ctx) => void contextManager.attach(ctx), isUntraced: isUntracedPath, routeOf: expressRouteOf, traceIdHeader: TRACE_ID_HEADER });
   const app = express();
   app.get('/healthz', (_req, res) => void res.json(seen()));
   app.get('/things/:id', (_req, res) => void res.json(seen()));
@@ -82,6 +82,7 @@ describe('inbound HTTP server spans', () => {
     expect(span!.attributes['url.path']).not.toContain('x=1'); // no query string: it may carry anything
     expect(span!.status.code).not.toBe(SpanStatusCode.ERROR);
     expect(handler).toMatchObject({ traceId: span!.spanContext().traceId, spanId: span!.spanContext().spanId, recording: true });
+    expect(res.headers.get('x-trace-id')).toBe(span!.spanContext().traceId);
   });
 
   it("continues the caller's traceparent", async () => {
@@ -123,10 +124,13 @@ describe('inbound HTTP server spans', () => {
     expect(body.traceId).toBe(traceId);
     expect(body.recording).toBe(false);
     expect(exporter.getFinishedSpans()).toHaveLength(0);
+    expect(res.headers.get('x-trace-id')).toBe(traceId); // still quotable: the logs carry it
   });
 
   it('traces no probe, and nothing started while answering one records', async () => {
-    const handler = (await (await fetch(`${base}/healthz`)).json()) as ReturnType<typeof seen>;
+    const probe = await fetch(`${base}/healthz`);
+    expect(probe.headers.get('x-trace-id')).toBeNull();
+    const handler = (await probe.json()) as ReturnType<typeof seen>;
     await (await fetch(`${base}/things/7`)).text();
     const spans = await waitForSpans(1);
     expect(spans.map((s) => s.attributes['url.path'])).toEqual(['/things/7']);

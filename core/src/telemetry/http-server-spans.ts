@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 
 /**
@@ -26,6 +26,10 @@ import { suppressTracing } from '@opentelemetry/core';
  * route) stays in the trace either way. Only requests with a body are bound (a bodyless one, like
  * the ingest POST, has no body events, and binding wraps every listener: ~1.6 KB of garbage a
  * request). The response needs no binding.
+ *
+ * The response gets the trace id in a header (`x-trace-id`) here, where the span is at hand, so a
+ * user can quote it in a bug report. Every traced request of every service gets it, sampled or
+ * not (a sampled-out trace id still finds the logs, which carry it).
  */
 
 export interface HttpServerSpanOptions {
@@ -36,6 +40,8 @@ export interface HttpServerSpanOptions {
   readonly isUntraced: (url: string | undefined) => boolean;
   /** The route template the app matched, read when the response is done (names the span). */
   readonly routeOf: (request: IncomingMessage) => string | undefined;
+  /** The response header that carries the request's trace id (none if undefined). */
+  readonly traceIdHeader?: string;
 }
 
 /**
@@ -78,6 +84,8 @@ export function startHttpServerSpans(options: HttpServerSpanOptions): () => void
     // samplers (the OTEL_TRACES_SAMPLER built-ins) do not read attributes.
     const span = options.tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
     const recording = span.isRecording(); // false when sampled out: then only its context travels
+    const spanContext = span.spanContext();
+    if (options.traceIdHeader !== undefined && isSpanContextValid(spanContext)) response.setHeader(options.traceIdHeader, spanContext.traceId);
     if (recording) span.setAttributes(requestAttributes(request, method));
     const active = trace.setSpan(parent, span);
     options.attach(active);

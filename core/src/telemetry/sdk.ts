@@ -34,6 +34,9 @@ import { traceIdsForLog } from './tracing.ts';
 /** Inbound requests that are never traced: probes, metrics scrapes, static assets. */
 const UNTRACED_PATHS = [/^\/(healthz|readyz|livez|metrics)(\/|\?|$)/, /^\/(build|assets)\//, /^\/favicon\.ico/];
 
+/** The response header with the request's trace id, for bug reports (http-server-spans.ts). */
+export const TRACE_ID_HEADER = 'x-trace-id';
+
 export function isUntracedPath(url: string | undefined): boolean {
   return url !== undefined && UNTRACED_PATHS.some((re) => re.test(url));
 }
@@ -227,7 +230,13 @@ export async function startTelemetry(env: Env = process.env): Promise<TelemetryH
   const use = selectInstrumentations(env);
   registerInstrumentations({ tracerProvider: provider, instrumentations: await loadInstrumentations(use) });
   if (use.has('http')) {
-    startHttpServerSpans({ tracer: provider.getTracer('opad.http.server'), attach: (ctx) => void contextManager.attach(ctx), isUntraced: isUntracedPath, routeOf: expressRouteOf });
+    startHttpServerSpans({
+      tracer: provider.getTracer('opad.http.server'),
+      attach: (ctx) => void contextManager.attach(ctx),
+      isUntraced: isUntracedPath,
+      routeOf: expressRouteOf,
+      traceIdHeader: TRACE_ID_HEADER,
+    });
   }
 
   setTraceIdsProvider(traceIdsForLog);

@@ -156,15 +156,3 @@ export function traceIdFromTraceparent(traceparent: string | undefined): string 
   if (!m || m[2] === '0'.repeat(32)) return undefined;
   return m[2];
 }
-
-/**
- * Express-style middleware (structurally typed: no express import) that returns the request's
- * trace id in `x-trace-id`, so a user can quote it in a bug report.
- */
-export function traceIdHeader(header = 'x-trace-id') {
-  return (_req: unknown, res: { setHeader(name: string, value: string): unknown }, next: () => void): void => {
-    const id = currentTraceId();
-    if (id) res.setHeader(header, id);
-    next();
-  };
-}
