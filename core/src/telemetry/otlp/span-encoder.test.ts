@@ -125,6 +125,32 @@ describe('ProtoWriter', () => {
     }
   });
 
+  it('writes every string as its UTF-8 bytes after a varint length, ASCII or not, short or long', () => {
+    const ascii127 = 'a'.repeat(127);
+    for (const value of ['', 'POST', 'url.path', ascii127, 'a'.repeat(128), `${'a'.repeat(126)}é`, 'é', 'naïve café', `${'x'.repeat(42)}€`, '日本語'.repeat(50), '😀 emoji']) {
+      const w = new ProtoWriter(8);
+      w.string(value);
+      const bytes = w.view();
+      let length = 0;
+      let at = 0;
+      for (let shift = 0; ; shift += 7) {
+        const b = bytes[at++]!;
+        length |= (b & 0x7f) << shift;
+        if (b < 0x80) break;
+      }
+      expect(length).toBe(Buffer.byteLength(value, 'utf8'));
+      expect(bytes.subarray(at).toString('utf8')).toBe(value);
+    }
+  });
+
+  it('writes hex ids as their bytes, either case, and refuses anything else', () => {
+    const w = new ProtoWriter(8);
+    w.hexBytes('0af7651916cd43dd8448eb211c80319c');
+    w.hexBytes('B7AD6B7169203331');
+    expect(w.view().toString('hex')).toBe('100af7651916cd43dd8448eb211c80319c08b7ad6b7169203331');
+    expect(() => new ProtoWriter().hexBytes('zz')).toThrow(/not a hex id/);
+  });
+
   it('grows past its initial size and moves nested content when a length needs more bytes', () => {
     const w = new ProtoWriter(4);
     const outer = w.begin();
