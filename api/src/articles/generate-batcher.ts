@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { JobStatus } from '@opad/core/domain';
 import { query, type PgPool } from '@opad/core/db/pg-pool';
 import { enqueueGenerate, GENERATE_QUEUE, type GenerateJobData } from '@opad/core/queue';
-import { activeContext, withBatchPublishSpan, type Context } from '@opad/core/telemetry/tracing';
+import { activeSpanContext, withBatchPublishSpan, type SpanContext } from '@opad/core/telemetry/tracing';
 import type { Redis } from '@opad/core/redis';
 import type { Logger } from '@opad/core/logger';
 
@@ -87,8 +87,8 @@ interface Pending {
   articleId: string;
   jobId: string;
   trace: Record<string, string>;
-  /** The first request's trace context: the batch's publish span links to it. */
-  request: Context;
+  /** The first request's span ids: the batch's publish span links to them (see activeSpanContext). */
+  request: SpanContext | undefined;
   waiters: Array<{ resolve: (r: GenerateRowResult) => void; reject: (e: unknown) => void; first: boolean }>;
 }
 
@@ -131,7 +131,7 @@ export class GenerateBatcher {
     return new Promise((resolve, reject) => {
       const existing = this.pending.get(articleId);
       if (existing) existing.waiters.push({ resolve, reject, first: false });
-      else this.pending.set(articleId, { articleId, jobId: randomUUID(), trace, request: activeContext(), waiters: [{ resolve, reject, first: true }] });
+      else this.pending.set(articleId, { articleId, jobId: randomUUID(), trace, request: activeSpanContext(), waiters: [{ resolve, reject, first: true }] });
       this.pump();
     });
   }

@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type SpanContext } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -8,7 +8,7 @@ import { llmResultFromCompletion, withLlmSpan } from './llm.ts';
 import { createStageSpans, setContextAttacher } from './stages.ts';
 import {
   currentTraceId,
-  activeContext,
+  activeSpanContext,
   injectTraceContext,
   traceIdFromTraceparent,
   traceIdsForLog,
@@ -94,8 +94,8 @@ describe('propagation through the queue', () => {
   });
 
   it('publishes a batch under one producer span linked to each request, with the commands inside untraced, and parents each consumer to its request', async () => {
-    const jobs: Array<{ trace: Record<string, string>; request: Context }> = [];
-    for (const name of ['request a', 'request b']) await withSpan(name, {}, async () => void jobs.push({ trace: injectTraceContext(), request: activeContext() }));
+    const jobs: Array<{ trace: Record<string, string>; request: SpanContext | undefined }> = [];
+    for (const name of ['request a', 'request b']) await withSpan(name, {}, async () => void jobs.push({ trace: injectTraceContext(), request: activeSpanContext() }));
     await withBatchPublishSpan('generate', jobs.map((j) => j.request), () => withSpan('evalsha', {}, async () => undefined));
     // the worker: no active context of its own
     await withConsumerSpan('generate', jobs[1]!.trace, { 'opad.job.id': 'job-b' }, () => withSpan('adapt', {}, async () => undefined));
