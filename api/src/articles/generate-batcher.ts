@@ -88,7 +88,7 @@ interface Pending {
   jobId: string;
   trace: Record<string, string>;
   /** The first request's span ids: the batch's publish span links to them (see activeSpanContext). */
-  request: SpanContext | undefined;
+  requestSpan: SpanContext | undefined;
   waiters: Array<{ resolve: (r: GenerateRowResult) => void; reject: (e: unknown) => void; first: boolean }>;
 }
 
@@ -131,7 +131,7 @@ export class GenerateBatcher {
     return new Promise((resolve, reject) => {
       const existing = this.pending.get(articleId);
       if (existing) existing.waiters.push({ resolve, reject, first: false });
-      else this.pending.set(articleId, { articleId, jobId: randomUUID(), trace, request: activeSpanContext(), waiters: [{ resolve, reject, first: true }] });
+      else this.pending.set(articleId, { articleId, jobId: randomUUID(), trace, requestSpan: activeSpanContext(), waiters: [{ resolve, reject, first: true }] });
       this.pump();
     });
   }
@@ -223,7 +223,7 @@ export class GenerateBatcher {
     const failed = new Map<Pending, unknown>();
     await withBatchPublishSpan(
       GENERATE_QUEUE,
-      created.map((p) => p.request),
+      created.map((p) => p.requestSpan),
       async () => {
         const settled = await Promise.allSettled(
           created.map((p) => enqueueGenerate(this.queue, { jobId: p.jobId, articleId: p.articleId, trace: p.trace })),
