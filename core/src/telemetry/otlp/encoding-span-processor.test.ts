@@ -96,6 +96,21 @@ describe('EncodingSpanProcessor', () => {
     expect(rec.names()).toEqual([['s0'], ['s1']]);
   });
 
+  it('drops a span it cannot encode, without throwing into the app, and the rest of the batch stays valid', async () => {
+    const rec = recordingExporter();
+    const processor = new EncodingSpanProcessor({ exporter: rec.exporter });
+    const { tracer } = tracerWith(processor);
+    tracer.startSpan('before').end();
+    const broken = tracer.startSpan('broken');
+    // a span whose id is not hex: nothing the SDK makes, but a bug must not reach the request
+    const { spanContext } = broken;
+    broken.spanContext = () => ({ ...spanContext.call(broken), spanId: 'not-a-hex-id!!!!' });
+    expect(() => broken.end()).not.toThrow();
+    tracer.startSpan('after').end();
+    await processor.forceFlush();
+    expect(rec.names()).toEqual([['before', 'after']]);
+  });
+
   it('exports only sampled spans, with tracing suppressed during the export', async () => {
     const rec = recordingExporter();
     const sampled = new EncodingSpanProcessor({ exporter: rec.exporter });

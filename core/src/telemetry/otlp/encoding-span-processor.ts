@@ -100,7 +100,18 @@ export class EncodingSpanProcessor implements SpanProcessor {
       diag.warn(`EncodingSpanProcessor: dropped ${this.dropped} spans because maxQueueSize was reached`);
       this.dropped = 0;
     }
-    writeSpanField(this.scopeSpans(span).writer, span);
+    // The SDK calls onEnd on the app's own path (a response's close, a job's end): a span that
+    // cannot be encoded (an id that is not hex) is dropped, never thrown into the app, and the
+    // bytes written so far are taken back so the batch stays valid.
+    const { writer } = this.scopeSpans(span);
+    const start = writer.pos;
+    try {
+      writeSpanField(writer, span);
+    } catch (error) {
+      writer.pos = start;
+      diag.error(`EncodingSpanProcessor: span ${span.name} could not be encoded and was dropped`, error);
+      return;
+    }
     if (++this.fillingCount >= this.maxExportBatchSize) {
       this.seal();
       this.pump();
