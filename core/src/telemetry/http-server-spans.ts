@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, INVALID_TRACEID, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 
 /**
@@ -84,8 +84,11 @@ export function startHttpServerSpans(options: HttpServerSpanOptions): () => void
     // samplers (the OTEL_TRACES_SAMPLER built-ins) do not read attributes.
     const span = options.tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
     const recording = span.isRecording(); // false when sampled out: then only its context travels
-    const spanContext = span.spanContext();
-    if (options.traceIdHeader !== undefined && isSpanContextValid(spanContext)) response.setHeader(options.traceIdHeader, spanContext.traceId);
+    if (options.traceIdHeader !== undefined) {
+      // The SDK's ids are well-formed; only a no-op tracer's span has the all-zero id.
+      const { traceId } = span.spanContext();
+      if (traceId !== INVALID_TRACEID) response.setHeader(options.traceIdHeader, traceId);
+    }
     if (recording) span.setAttributes(requestAttributes(request, method));
     const active = trace.setSpan(parent, span);
     options.attach(active);

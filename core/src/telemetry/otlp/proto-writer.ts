@@ -174,7 +174,7 @@ export class ProtoWriter {
     for (let i = 0; i < length; i++) {
       const high = HEX_VALUE[hex.charCodeAt(2 * i)] ?? INVALID_HEX;
       const low = HEX_VALUE[hex.charCodeAt(2 * i + 1)] ?? INVALID_HEX;
-      if ((high | low) === INVALID_HEX) throw new Error(`not a hex id: ${hex}`);
+      if (high === INVALID_HEX || low === INVALID_HEX) throw new Error(`not a hex id: ${hex}`);
       b[this.pos++] = (high << 4) | low;
     }
   }
