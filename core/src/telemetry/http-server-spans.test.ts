@@ -15,6 +15,8 @@ const contextManager = new AsyncLocalStorageContextManager();
 let stop: () => void;
 let server: http.Server;
 let base: string;
+/** The active span a handler kept past its request (as an async resource keeps its context). */
+let kept: ReturnType<typeof trace.getActiveSpan>;
 
 /** What the handler saw: the active span's ids, and whether a span started there would record. */
 const seen = () => {
@@ -36,6 +38,12 @@ beforeAll(async () => {
   app.post('/things', express.json(), async (_req, res) => {
     await new Promise((r) => setTimeout(r, 5));
     res.status(201).json(seen());
+  });
+  app.get('/annotate', (_req, res) => {
+    kept = trace.getActiveSpan();
+    kept?.setAttribute('opad.test', 'set by the handler');
+    kept?.addEvent('handler ran');
+    res.json(seen());
   });
   app.get('/boom', () => {
     throw new Error('boom');
@@ -64,6 +72,21 @@ const waitForSpans = async (n: number) => {
 };
 
 describe('inbound HTTP server spans', () => {
+  it('the active span is the server span for the app while the request runs (attributes, events go to it)', async () => {
+    const res = await fetch(`${base}/annotate`);
+    const handler = (await res.json()) as ReturnType<typeof seen>;
+    const [span] = await waitForSpans(1);
+    expect(span!.attributes['opad.test']).toBe('set by the handler');
+    expect(span!.events.map((e) => e.name)).toEqual(['handler ran']);
+    expect(handler.spanId).toBe(span!.spanContext().spanId);
+    // after the response: the same ids, nothing recorded any more
+    expect(kept!.isRecording()).toBe(false);
+    expect(kept!.spanContext()).toEqual(span!.spanContext());
+    kept!.setAttribute('opad.late', 'ignored').setStatus({ code: SpanStatusCode.ERROR }).end();
+    expect(span!.attributes['opad.late']).toBeUndefined();
+    expect(span!.status.code).not.toBe(SpanStatusCode.ERROR);
+  });
+
   it('one SERVER span per request, named by the matched route, active in the handler', async () => {
     const res = await fetch(`${base}/things/42?x=1`, { headers: { 'user-agent': 'opad-test' } });
     const handler = (await res.json()) as ReturnType<typeof seen>;
