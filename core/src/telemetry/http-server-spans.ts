@@ -9,6 +9,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  type AttributeValue,
   type Attributes,
   type Context,
   type Exception,
@@ -159,7 +160,7 @@ class ReleasingSpan implements Span {
     return this.span?.isRecording() ?? false;
   }
 
-  setAttribute(key: string, value: Attributes[string] & {}): this {
+  setAttribute(key: string, value: AttributeValue): this {
     this.span?.setAttribute(key, value);
     return this;
   }
