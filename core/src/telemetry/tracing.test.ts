@@ -7,10 +7,8 @@ import { createLogger, setTraceIdsProvider } from '../logger.ts';
 import { llmResultFromCompletion, withLlmSpan } from './llm.ts';
 import { createStageSpans, setContextAttacher } from './stages.ts';
 import {
-  currentTraceId,
   activeSpanContext,
   injectTraceContext,
-  traceIdFromTraceparent,
   traceIdsForLog,
   withConsumerSpan,
   withExtractedContext,
@@ -128,13 +126,11 @@ describe('propagation through the queue', () => {
   });
 });
 
-describe('trace ids for logs and headers', () => {
+describe('trace ids for logs', () => {
   it('gives the active ids, and nothing outside a span', async () => {
     expect(traceIdsForLog()).toEqual({});
-    expect(currentTraceId()).toBeUndefined();
     await withSpan('logged', {}, async (span) => {
       expect(traceIdsForLog()).toEqual({ trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId, trace_flags: '01' });
-      expect(currentTraceId()).toBe(span.spanContext().traceId);
     });
   });
 
@@ -152,13 +148,6 @@ describe('trace ids for logs and headers', () => {
     const span = spanNamed('with-log').spanContext();
     expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'hello', trace_id: span.traceId, span_id: span.spanId });
     expect(JSON.parse(lines[1]!)).not.toHaveProperty('trace_id');
-  });
-
-  it('reads the trace id out of a traceparent header', () => {
-    expect(traceIdFromTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
-    expect(traceIdFromTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01')).toBeUndefined();
-    expect(traceIdFromTraceparent('nonsense')).toBeUndefined();
-    expect(traceIdFromTraceparent(undefined)).toBeUndefined();
   });
 });
 

@@ -139,24 +139,9 @@ export function withConsumerSpan<T>(
   );
 }
 
-/** The active trace id, or undefined outside any (valid) span. */
-export function currentTraceId(): string | undefined {
-  const sc = trace.getActiveSpan()?.spanContext();
-  return sc && isSpanContextValid(sc) ? sc.traceId : undefined;
-}
-
 /** For the pino mixin (`setTraceIdsProvider`): `{trace_id, span_id, trace_flags}` or nothing. */
 export function traceIdsForLog(): Record<string, string> {
   const sc = trace.getActiveSpan()?.spanContext();
   if (!sc || !isSpanContextValid(sc)) return {};
   return { trace_id: sc.traceId, span_id: sc.spanId, trace_flags: `0${sc.traceFlags.toString(16)}` };
-}
-
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-/** The trace id inside a `traceparent` header value (undefined if malformed or all zeros). */
-export function traceIdFromTraceparent(traceparent: string | undefined): string | undefined {
-  const m = traceparent ? TRACEPARENT.exec(traceparent.trim()) : null;
-  if (!m || m[2] === '0'.repeat(32)) return undefined;
-  return m[2];
 }
