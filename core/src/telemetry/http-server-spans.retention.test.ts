@@ -4,9 +4,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { context, trace, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { TracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AlwaysOnSampler, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startHttpServerSpans } from './http-server-spans.ts';
+import { PooledRandomIdGenerator } from './ids.ts';
+import { LeanTracer } from './lean-tracer.ts';
 
 /**
  * A request's context outlives the request (whatever async resource it created or re-armed keeps
@@ -24,7 +27,8 @@ const weakProcessor: SpanProcessor = {
   forceFlush: async () => undefined,
   shutdown: async () => undefined,
 };
-const provider = new TracerProvider({ spanProcessors: [weakProcessor] });
+// The tracer sdk.ts gives the server spans.
+const tracer = new LeanTracer({ sampler: new AlwaysOnSampler(), idGenerator: new PooledRandomIdGenerator(), spanProcessors: [weakProcessor], resource: resourceFromAttributes({}), scope: { name: 'opad.http.server' } });
 const contextManager = new AsyncLocalStorageContextManager();
 let stop: () => void;
 let server: http.Server;
@@ -32,7 +36,7 @@ let kept: Span | undefined;
 
 beforeAll(async () => {
   context.setGlobalContextManager(contextManager.enable());
-  stop = startHttpServerSpans({ tracer: provider.getTracer('opad.http.server'), attach: (ctx) => void contextManager.attach(ctx), isUntraced: () => false, routeOf: () => undefined });
+  stop = startHttpServerSpans({ tracer, attach: (ctx) => void contextManager.attach(ctx), isUntraced: () => false, routeOf: () => undefined });
   server = http.createServer((_req, res) => {
     kept = trace.getActiveSpan(); // what a lingering context holds
     res.end('ok');
@@ -44,7 +48,6 @@ afterAll(async () => {
   stop();
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
-  await provider.shutdown();
   context.disable();
 });
 

@@ -3,14 +3,20 @@ import type { AddressInfo } from 'node:net';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AlwaysOnSampler, InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expressRouteOf, startHttpServerSpans } from './http-server-spans.ts';
+import { PooledRandomIdGenerator } from './ids.ts';
+import { LeanTracer } from './lean-tracer.ts';
 import { isUntracedPath, TRACE_ID_HEADER } from './sdk.ts';
 
 const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+const spanProcessors = [new SimpleSpanProcessor({ exporter })];
+const provider = new TracerProvider({ spanProcessors });
+// As sdk.ts wires it: server spans from the LeanTracer, on the provider's processors and sampler (the SDK's default).
+const serverTracer = new LeanTracer({ sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }), idGenerator: new PooledRandomIdGenerator(), spanProcessors, resource: resourceFromAttributes({}), scope: { name: 'opad.http.server' } });
 const contextManager = new AsyncLocalStorageContextManager();
 let stop: () => void;
 let server: http.Server;
@@ -31,7 +37,7 @@ beforeAll(async () => {
   context.setGlobalContextManager(contextManager.enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
-  stop = startHttpServerSpans({ tracer: provider.getTracer('opad.http.server'), attach: (ctx) => void contextManager.attach(ctx), isUntraced: isUntracedPath, routeOf: expressRouteOf, traceIdHeader: TRACE_ID_HEADER });
+  stop = startHttpServerSpans({ tracer: serverTracer, attach: (ctx) => void contextManager.attach(ctx), isUntraced: isUntracedPath, routeOf: expressRouteOf, traceIdHeader: TRACE_ID_HEADER });
   const app = express();
   app.get('/healthz', (_req, res) => void res.json(seen()));
   app.get('/things/:id', (_req, res) => void res.json(seen()));
@@ -177,5 +183,14 @@ describe('inbound HTTP server spans', () => {
     const [span] = await waitForSpans(1);
     expect(span!.attributes['error.type']).toBe('aborted');
     expect(span!.status.code).toBe(SpanStatusCode.ERROR);
+  });
+});
+
+describe('isUntracedPath', () => {
+  it('skips probes, metrics scrapes and static assets, and nothing that only looks like them', () => {
+    const untraced = ['/healthz', '/healthz?verbose=1', '/readyz', '/livez/', '/metrics', '/build/entry.client-1.js', '/assets/app.css', '/favicon.ico'];
+    const traced = ['/healthzz', '/metricsx', '/api/healthz', '/build', '/assetsx/a.css', '/articles/1/generate', '/', undefined];
+    expect(untraced.filter((url) => !isUntracedPath(url))).toEqual([]);
+    expect(traced.filter((url) => isUntracedPath(url))).toEqual([]);
   });
 });

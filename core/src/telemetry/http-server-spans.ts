@@ -51,7 +51,8 @@ import { suppressTracing } from '@opentelemetry/core';
  */
 
 export interface HttpServerSpanOptions {
-  readonly tracer: Tracer;
+  /** The SDK's tracer, or the LeanTracer that sdk.ts gives it (lean-tracer.ts). */
+  readonly tracer: Pick<Tracer, 'startSpan'>;
   /** Makes `ctx` the active context for the rest of the current synchronous execution. */
   readonly attach: (ctx: Context) => void;
   /** Requests never traced (probes, metrics, static assets): run with tracing suppressed. */
@@ -114,7 +115,8 @@ export function startHttpServerSpans(options: HttpServerSpanOptions): () => void
     options.attach(active);
     if (hasBody(request)) context.bind(active, request);
     if (handle) {
-      response.once('close', () => {
+      // `on`, not `once`: a response closes once, and `once` would wrap the listener for nothing.
+      response.on('close', () => {
         endServerSpan(span, method, request, response, options.routeOf);
         handle.release();
       });

@@ -19,6 +19,8 @@ import {
 import { setTraceIdsProvider } from '../logger.ts';
 import { setContextAttacher } from './stages.ts';
 import { expressRouteOf, startHttpServerSpans } from './http-server-spans.ts';
+import { PooledRandomIdGenerator } from './ids.ts';
+import { LeanTracer } from './lean-tracer.ts';
 import { RemixInstrumentation } from './remix-instrumentation.ts';
 import { readTelemetrySettings, type Env, type SamplerSetting, type TelemetrySettings } from './settings.ts';
 import { traceIdsForLog } from './tracing.ts';
@@ -31,14 +33,14 @@ import { traceIdsForLog } from './tracing.ts';
  * loaded, so that the instrumentations patch the modules the app then imports.
  */
 
-/** Inbound requests that are never traced: probes, metrics scrapes, static assets. */
-const UNTRACED_PATHS = [/^\/(healthz|readyz|livez|metrics)(\/|\?|$)/, /^\/(build|assets)\//, /^\/favicon\.ico/];
+/** Inbound requests that are never traced: probes, metrics scrapes, static assets (one regex: it runs on every request). */
+const UNTRACED_PATH = /^\/(?:(?:healthz|readyz|livez|metrics)(?:[/?]|$)|(?:build|assets)\/|favicon\.ico)/;
 
 /** The response header with the request's trace id, for bug reports (http-server-spans.ts). */
 export const TRACE_ID_HEADER = 'x-trace-id';
 
 export function isUntracedPath(url: string | undefined): boolean {
-  return url !== undefined && UNTRACED_PATHS.some((re) => re.test(url));
+  return url !== undefined && UNTRACED_PATH.test(url);
 }
 
 function buildSampler(setting: SamplerSetting): Sampler {
@@ -221,7 +223,9 @@ export async function startTelemetry(env: Env = process.env): Promise<TelemetryH
     spanProcessors.push(await buildSpanProcessor(name, settings));
   }
 
-  provider = new TracerProvider({ resource, sampler: buildSampler(settings.sampler), spanProcessors });
+  const sampler = buildSampler(settings.sampler);
+  const idGenerator = new PooledRandomIdGenerator();
+  provider = new TracerProvider({ resource, sampler, spanProcessors, idGenerator });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   setContextAttacher((ctx) => void contextManager.attach(ctx));
@@ -231,7 +235,8 @@ export async function startTelemetry(env: Env = process.env): Promise<TelemetryH
   registerInstrumentations({ tracerProvider: provider, instrumentations: await loadInstrumentations(use) });
   if (use.has('http')) {
     startHttpServerSpans({
-      tracer: provider.getTracer('opad.http.server'),
+      // The same sampler, ids, processors and resource as the provider's spans (lean-tracer.ts).
+      tracer: new LeanTracer({ sampler, idGenerator, spanProcessors, resource, scope: { name: 'opad.http.server' } }),
       attach: (ctx) => void contextManager.attach(ctx),
       isUntraced: isUntracedPath,
       routeOf: expressRouteOf,

@@ -1,0 +1,284 @@
+import {
+  context as contextApi,
+  diag,
+  INVALID_SPAN_CONTEXT,
+  isSpanContextValid,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+  type Attributes,
+  type AttributeValue,
+  type Context,
+  type Exception,
+  type HrTime,
+  type Link,
+  type Span,
+  type SpanContext,
+  type SpanOptions,
+  type SpanStatus,
+  type TimeInput,
+  type Tracer,
+} from '@opentelemetry/api';
+import {
+  AddAttributeDecision,
+  addHrTimes,
+  cleanAttributes,
+  cleanSimpleAttributes,
+  hrTime,
+  hrTimeDuration,
+  isTimeInputHrTime,
+  isTracingSuppressed,
+  maybeAddAttribute,
+  millisToHrTime,
+  type InstrumentationScope,
+} from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import { SamplingDecision, type IdGenerator, type Sampler, type Span as SdkSpan, type SpanProcessor, type TimedEvent } from '@opentelemetry/sdk-trace';
+
+/**
+ * A tracer for the one span every inbound request gets (http-server-spans.ts): the same
+ * sampler, id generator, span processors, resource and default limits as the SDK's TracerProvider
+ * (sdk.ts hands it the provider's own), and spans that any span processor or exporter takes as
+ * the SDK's own (`ReadableSpan`), with the SDK's rules for attributes, events, links, status,
+ * names and ends. What it leaves out is the general machinery a server span does not use:
+ * start-time attributes and links (checked twice by the SDK's `startSpan`, before and after
+ * sampling), per-span `Date.now()` anchoring, the tracer's own span metrics (OPAD registers no
+ * meter provider, so they were no-ops), and the SDK's check of every attribute value through
+ * `isAnyValue`, which builds a `WeakSet` per value even for a string.
+ *
+ * Why: on the api's ingest request the server span is the only span per request, and starting
+ * it, setting its attributes and ending it through the SDK cost ~1.7 µs in-process (about a
+ * third of tracing's per-request cost there, ~3× that in the loaded api); see docs/BENCHMARKS.md.
+ */
+
+/** The SDK's defaults (`TracerProvider`), which OPAD does not change. */
+const LIMITS = {
+  attributeCountLimit: 128,
+  attributeValueLengthLimit: Infinity,
+  eventCountLimit: 128,
+  linkCountLimit: 128,
+  attributePerEventCountLimit: 128,
+  attributePerLinkCountLimit: 128,
+} as const;
+
+export interface LeanTracerOptions {
+  readonly sampler: Sampler;
+  readonly idGenerator: IdGenerator;
+  readonly spanProcessors: readonly SpanProcessor[];
+  readonly resource: Resource;
+  readonly scope: InstrumentationScope;
+}
+
+export class LeanTracer implements Pick<Tracer, 'startSpan'> {
+  private readonly options: LeanTracerOptions;
+
+  constructor(options: LeanTracerOptions) {
+    this.options = options;
+  }
+
+  startSpan(name: string, options: SpanOptions = {}, ctx: Context = contextApi.active()): Span {
+    if (options.root) ctx = trace.deleteSpan(ctx);
+    if (isTracingSuppressed(ctx)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    const { sampler, idGenerator } = this.options;
+    const parent = trace.getSpanContext(ctx);
+    const validParent = parent !== undefined && isSpanContextValid(parent) ? parent : undefined;
+    const traceId = validParent ? validParent.traceId : idGenerator.generateTraceId();
+    const spanId = idGenerator.generateSpanId();
+    const kind = options.kind ?? SpanKind.INTERNAL;
+    const links = (options.links ?? []).map((link) => ({ context: link.context, ...cleanAttributes(link.attributes, { attributeCountLimit: LIMITS.attributePerLinkCountLimit, attributeValueLengthLimit: LIMITS.attributeValueLengthLimit }) }));
+    const startAttributes = options.attributes === undefined ? {} : (cleanAttributes(options.attributes, LIMITS).attributes ?? {});
+    const result = sampler.shouldSample(ctx, traceId, name, kind, startAttributes, links);
+    const spanContext: SpanContext = {
+      traceId,
+      spanId,
+      traceFlags: result.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      traceState: result.traceState ?? validParent?.traceState,
+    };
+    if (result.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(spanContext);
+    const span = new LeanSpan(this.options, name, kind, spanContext, validParent, links, options.startTime);
+    span.setAttributes(startAttributes);
+    if (result.attributes) span.setAttributes(result.attributes);
+    for (const processor of this.options.spanProcessors) processor.onStart(span, ctx);
+    return span;
+  }
+}
+
+/** A recording span with the SDK's semantics (sdk-trace's SpanImpl), readable by any span processor. */
+export class LeanSpan implements SdkSpan {
+  name: string;
+  readonly kind: SpanKind;
+  readonly parentSpanContext: SpanContext | undefined;
+  readonly startTime: HrTime;
+  endTime: HrTime = [0, 0];
+  duration: HrTime = [-1, -1];
+  status: SpanStatus = { code: SpanStatusCode.UNSET };
+  readonly attributes: Attributes = {};
+  readonly links: Link[];
+  readonly events: TimedEvent[] = [];
+  readonly resource: Resource;
+  readonly instrumentationScope: InstrumentationScope;
+  droppedAttributesCount = 0;
+  droppedEventsCount = 0;
+  droppedLinksCount = 0;
+  ended = false;
+  private attributeCount = 0;
+  /** The clock as the SDK's spans read it, so that parent and child spans agree: see `time`. */
+  private readonly performanceStart: number;
+  private readonly performanceOffset: number;
+  private readonly startTimeProvided: boolean;
+  private readonly ids: SpanContext;
+  private readonly processors: readonly SpanProcessor[];
+
+  constructor(options: LeanTracerOptions, name: string, kind: SpanKind, ids: SpanContext, parent: SpanContext | undefined, links: Link[], startTime: TimeInput | undefined) {
+    this.name = name;
+    this.kind = kind;
+    this.ids = ids;
+    this.parentSpanContext = parent;
+    this.resource = options.resource;
+    this.instrumentationScope = options.scope;
+    this.processors = options.spanProcessors;
+    const now = Date.now();
+    this.performanceStart = performance.now();
+    this.performanceOffset = now - (this.performanceStart + performance.timeOrigin);
+    this.startTimeProvided = startTime !== undefined;
+    this.startTime = this.time(startTime ?? now);
+    if (links.length > LIMITS.linkCountLimit) {
+      this.droppedLinksCount = links.length - LIMITS.linkCountLimit;
+      this.links = links.slice(this.droppedLinksCount);
+    } else this.links = links;
+  }
+
+  spanContext(): SpanContext {
+    return this.ids;
+  }
+
+  isRecording(): boolean {
+    return !this.ended;
+  }
+
+  setAttribute(key: string, value: AttributeValue): this {
+    if (this.endedWarning()) return this;
+    // Strings, numbers and booleans (nearly every attribute) are valid as they are; the rest get
+    // the SDK's own checks, copy and count.
+    const type = typeof value;
+    if ((type === 'string' || type === 'number' || type === 'boolean') && key.length > 0) {
+      if (Object.hasOwn(this.attributes, key)) this.attributes[key] = value;
+      else if (this.attributeCount < LIMITS.attributeCountLimit) {
+        this.attributes[key] = value;
+        this.attributeCount++;
+      } else this.dropAttribute();
+      return this;
+    }
+    const decision = maybeAddAttribute({ key, value, attributes: this.attributes, limits: LIMITS, currentAttributesCount: this.attributeCount });
+    if (decision === AddAttributeDecision.ADD_NEW) this.attributeCount++;
+    else if (decision === AddAttributeDecision.DROP_LIMIT_REACHED) this.dropAttribute();
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    for (const key in attributes) if (Object.hasOwn(attributes, key)) this.setAttribute(key, attributes[key] as AttributeValue);
+    return this;
+  }
+
+  addEvent(name: string, attributesOrStartTime?: Attributes | TimeInput, startTime?: TimeInput): this {
+    if (this.endedWarning()) return this;
+    if (this.events.length >= LIMITS.eventCountLimit) {
+      if (this.droppedEventsCount === 0) diag.debug('Dropping extra events.');
+      this.events.shift();
+      this.droppedEventsCount++;
+    }
+    let attributes: Attributes | undefined;
+    if (isTimeInput(attributesOrStartTime)) {
+      if (!isTimeInput(startTime)) startTime = attributesOrStartTime;
+    } else attributes = attributesOrStartTime;
+    const cleaned = cleanSimpleAttributes(attributes, { attributeCountLimit: LIMITS.attributePerEventCountLimit, attributeValueLengthLimit: LIMITS.attributeValueLengthLimit });
+    this.events.push({ name, time: this.time(startTime), ...cleaned });
+    return this;
+  }
+
+  addLink(link: Link): this {
+    if (this.endedWarning()) return this;
+    if (this.links.length >= LIMITS.linkCountLimit) {
+      this.links.shift();
+      this.droppedLinksCount++;
+    }
+    this.links.push({ context: link.context, ...cleanAttributes(link.attributes, { attributeCountLimit: LIMITS.attributePerLinkCountLimit, attributeValueLengthLimit: LIMITS.attributeValueLengthLimit }) });
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    for (const link of links) this.addLink(link);
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    if (this.endedWarning()) return this;
+    // The SDK's rules: UNSET never overrides, OK is final, only ERROR keeps a message.
+    if (status.code === SpanStatusCode.UNSET || this.status.code === SpanStatusCode.OK) return this;
+    this.status = status.code === SpanStatusCode.ERROR && typeof status.message === 'string' ? { code: status.code, message: status.message } : { code: status.code };
+    return this;
+  }
+
+  updateName(name: string): this {
+    if (!this.endedWarning()) this.name = name;
+    return this;
+  }
+
+  end(endTime?: TimeInput): void {
+    if (this.ended) {
+      diag.error(`${this.name} ${this.ids.traceId}-${this.ids.spanId} - You can only call end() on a span once.`);
+      return;
+    }
+    this.endTime = this.time(endTime);
+    this.duration = hrTimeDuration(this.startTime, this.endTime);
+    if (this.duration[0] < 0) {
+      diag.warn('Inconsistent start and end time, startTime > endTime. Setting span duration to 0ms.', this.startTime, this.endTime);
+      this.endTime = [...this.startTime];
+      this.duration = [0, 0];
+    }
+    for (const processor of this.processors) processor.onEnding?.(this);
+    this.ended = true;
+    for (const processor of this.processors) processor.onEnd(this);
+  }
+
+  recordException(exception: Exception, time?: TimeInput): void {
+    const attributes: Attributes = {};
+    if (typeof exception === 'string') attributes['exception.message'] = exception;
+    else if (exception) {
+      if (exception.code) attributes['exception.type'] = exception.code.toString();
+      else if (exception.name) attributes['exception.type'] = exception.name;
+      if (exception.message) attributes['exception.message'] = exception.message;
+      if (exception.stack) attributes['exception.stacktrace'] = exception.stack;
+    }
+    if (attributes['exception.type'] || attributes['exception.message']) this.addEvent('exception', attributes, time);
+    else diag.warn(`Failed to record an exception ${String(exception)}`);
+  }
+
+  /**
+   * A TimeInput as the SDK's SpanImpl reads it: the start is wall-clock time (`Date.now()`), later
+   * times are the start plus the monotonic clock's progress; a number no later than
+   * `performance.now()` is a performance timestamp, a larger one epoch milliseconds.
+   */
+  private time(input: TimeInput | undefined): HrTime {
+    if (typeof input === 'number' && input <= performance.now()) return hrTime(input + this.performanceOffset);
+    if (typeof input === 'number') return millisToHrTime(input);
+    if (input instanceof Date) return millisToHrTime(input.getTime());
+    if (isTimeInputHrTime(input)) return input;
+    if (this.startTimeProvided) return millisToHrTime(Date.now());
+    return addHrTimes(this.startTime, millisToHrTime(performance.now() - this.performanceStart));
+  }
+
+  private dropAttribute(): void {
+    if (this.droppedAttributesCount++ === 0) diag.warn('Dropping extra attributes.');
+  }
+
+  private endedWarning(): boolean {
+    if (this.ended) diag.warn(`Cannot execute the operation on ended Span {traceId: ${this.ids.traceId}, spanId: ${this.ids.spanId}}`);
+    return this.ended;
+  }
+}
+
+function isTimeInput(value: unknown): value is TimeInput {
+  return typeof value === 'number' || value instanceof Date || isTimeInputHrTime(value);
+}
