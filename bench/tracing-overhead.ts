@@ -16,11 +16,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../core/src/testing/database.ts';
-import { startOtlpReceiver } from '../core/src/testing/otlp-receiver.ts';
 import { freePort } from '../core/src/testing/ports.ts';
 import { getRedisUrl, uniquePrefix } from '../core/src/testing/redis.ts';
 import { createRedis } from '../core/src/redis.ts';
 import { createGenerateQueue } from '../core/src/queue.ts';
+import { startReceiverProcess } from './support/otlp-receiver-process.ts';
 import { fmt, median, startWorkspace } from './support/process.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -49,8 +49,10 @@ const database = await createTestDatabase('bench_tracing');
 const redisUrl = getRedisUrl();
 const storageDir = await mkdtemp(join(tmpdir(), 'opad-bench-'));
 // The receiver counts what arrives and decodes nothing: its CPU would otherwise be charged to the
-// traced side on this machine (a collector runs elsewhere in production).
-const receiver = await startOtlpReceiver({ decode: process.env.BENCH_DECODE === 'true' });
+// traced side on this machine (a collector runs elsewhere in production). It runs in a process of
+// its own, as a collector does: in this one it shared autocannon's event loop, and each export it
+// took in delayed the load generator, on the traced side only.
+const receiver = await startReceiverProcess({ decode: process.env.BENCH_DECODE === 'true' });
 
 // A fresh article for every request, up to ~12 000 req/s per side: a repeated id answers "already
 // active" without an insert or an enqueue, which is cheaper and would flatter the faster side.
@@ -132,11 +134,12 @@ for (let round = 0; round < ROUNDS; round++) {
   const lead: Array<'off' | 'on'> = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
   for (let slice = 0; slice < SLICES; slice++) {
     for (const side of slice % 2 === 0 ? lead : [...lead].reverse()) {
-      const before = { bytes: receiver.bytes(), spans: receiver.spans.length };
+      const before = await receiver.stats();
       slices[side].push(await load(side === 'off' ? off : on, side, SECONDS / SLICES));
       if (side === 'on') {
-        exportedBytes += receiver.bytes() - before.bytes;
-        exportedSpans += receiver.spans.length - before.spans;
+        const after = await receiver.stats();
+        exportedBytes += after.bytes - before.bytes;
+        exportedSpans += after.spans - before.spans;
       }
     }
   }
@@ -162,7 +165,7 @@ ${row('tracing off (OTEL_SDK_DISABLED=true)                ', rounds.off)}
 ${row('tracing on (always_on, OTLP/protobuf to a receiver)', rounds.on)}
 
 throughput loss with tracing on: ${fmt((1 - onRps / offRps) * 100)}% between the medians; round by round ${losses.map((l) => fmt(l)).join(', ')}% (median ${fmt(median(losses))}%)   (target ≤ 10%)
-export requests: ${receiver.requests()}; while the traced side was measured ${fmt(exportedBytes / 1024 / 1024)} MB (${fmt(exportedBytes / Math.max(1, onRequests), 0)} bytes per request)${exportedSpans ? `, ${exportedSpans} spans` : ''}
+export requests: ${(await receiver.stats()).requests}; while the traced side was measured ${fmt(exportedBytes / 1024 / 1024)} MB (${fmt(exportedBytes / Math.max(1, onRequests), 0)} bytes per request)${exportedSpans ? `, ${exportedSpans} spans` : ''}
 fresh articles: ${next} of ${articleIds.length} used${next > articleIds.length ? '  <-- the pool wrapped: figures invalid' : ''}
 api RSS idle / peak: off ${fmt(idle.off, 0)} / ${fmt(peak.off, 0)} MB, on ${fmt(idle.on, 0)} / ${fmt(peak.on, 0)} MB   (target ≤ 150 MB)
 `);

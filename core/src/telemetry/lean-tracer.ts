@@ -41,15 +41,16 @@ import { SamplingDecision, type IdGenerator, type Sampler, type Span as SdkSpan,
  * sampler, id generator, span processors, resource and default limits as the SDK's TracerProvider
  * (sdk.ts hands it the provider's own), and spans that any span processor or exporter takes as
  * the SDK's own (`ReadableSpan`), with the SDK's rules for attributes, events, links, status,
- * names and ends. What it leaves out is the general machinery a server span does not use:
- * start-time attributes and links (checked twice by the SDK's `startSpan`, before and after
- * sampling), per-span `Date.now()` anchoring, the tracer's own span metrics (OPAD registers no
- * meter provider, so they were no-ops), and the SDK's check of every attribute value through
- * `isAnyValue`, which builds a `WeakSet` per value even for a string.
+ * names, times and ends. What it leaves out is work a server span does not need: the second
+ * check of start attributes after sampling (the SDK's `startSpan` checks them twice), the
+ * tracer's own span metrics (OPAD registers no meter provider, so they were no-ops), and, for a
+ * string, number or boolean, the SDK's check of the value through `isAnyValue`, which builds a
+ * `WeakSet` per value (other values still get the SDK's own check and copy).
  *
- * Why: on the api's ingest request the server span is the only span per request, and starting
- * it, setting its attributes and ending it through the SDK cost ~1.7 µs in-process (about a
- * third of tracing's per-request cost there, ~3× that in the loaded api); see docs/BENCHMARKS.md.
+ * Why: the server span is the one span of every request. Starting it, setting its attributes
+ * and ending it this way cut the work tracing adds to an ingest request by 10 % in-process
+ * (`bench/tracing-request.ts`: 5.1 against 5.7 µs, with the pooled ids of ids.ts) and gave the
+ * traced api +2.1 % req/s in an A/B of the two (docs/BENCHMARKS.md).
  */
 
 /** The SDK's defaults (`TracerProvider`), which OPAD does not change. */
