@@ -27,6 +27,7 @@ import {
   cleanSimpleAttributes,
   hrTime,
   hrTimeDuration,
+  isTimeInput,
   isTimeInputHrTime,
   isTracingSuppressed,
   maybeAddAttribute,
@@ -63,6 +64,9 @@ const LIMITS = {
   attributePerLinkCountLimit: 128,
 } as const;
 
+/** What the sampler gets for a span started without attributes (the server span's are set after). */
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+
 export interface LeanTracerOptions {
   readonly sampler: Sampler;
   readonly idGenerator: IdGenerator;
@@ -88,7 +92,7 @@ export class LeanTracer implements Pick<Tracer, 'startSpan'> {
     const spanId = idGenerator.generateSpanId();
     const kind = options.kind ?? SpanKind.INTERNAL;
     const links = (options.links ?? []).map((link) => ({ context: link.context, ...cleanAttributes(link.attributes, { attributeCountLimit: LIMITS.attributePerLinkCountLimit, attributeValueLengthLimit: LIMITS.attributeValueLengthLimit }) }));
-    const startAttributes = options.attributes === undefined ? {} : (cleanAttributes(options.attributes, LIMITS).attributes ?? {});
+    const startAttributes = options.attributes === undefined ? NO_ATTRIBUTES : (cleanAttributes(options.attributes, LIMITS).attributes ?? NO_ATTRIBUTES);
     const result = sampler.shouldSample(ctx, traceId, name, kind, startAttributes, links);
     const spanContext: SpanContext = {
       traceId,
@@ -278,8 +282,4 @@ export class LeanSpan implements SdkSpan {
     if (this.ended) diag.warn(`Cannot execute the operation on ended Span {traceId: ${this.ids.traceId}, spanId: ${this.ids.spanId}}`);
     return this.ended;
   }
-}
-
-function isTimeInput(value: unknown): value is TimeInput {
-  return typeof value === 'number' || value instanceof Date || isTimeInputHrTime(value);
 }
