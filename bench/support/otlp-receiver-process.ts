@@ -30,10 +30,16 @@ export async function startReceiverProcess(options: { decode?: boolean } = {}): 
     env: { ...process.env, [CHILD_FLAG]: options.decode ? 'decode' : 'count' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  const waiting = new Map<number, (stats: ReceiverStats) => void>();
+  const waiting = new Map<number, (answer: ReceiverStats | Error) => void>();
   let nextId = 1;
+  // A receiver that dies mid-run fails the benchmark instead of leaving it waiting for stats.
+  let died: Error | undefined;
   const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the OTLP receiver process exited (${code}) before listening`)));
+    child.once('exit', (code) => {
+      died = new Error(`the OTLP receiver process exited (${code})`);
+      reject(died);
+      for (const answer of waiting.values()) answer(died);
+    });
     child.on('message', (message: FromChild) => {
       if ('url' in message) resolve(message.url);
       else waiting.get(message.id)?.(message.stats);
@@ -43,15 +49,18 @@ export async function startReceiverProcess(options: { decode?: boolean } = {}): 
   return {
     url,
     stats: () =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
+        if (died) return reject(died);
         const id = nextId++;
-        waiting.set(id, (stats) => {
+        waiting.set(id, (answer) => {
           waiting.delete(id);
-          resolve(stats);
+          if (answer instanceof Error) reject(answer);
+          else resolve(answer);
         });
         send({ type: 'stats', id });
       }),
     close: async () => {
+      if (died) return;
       const exited = new Promise((r) => child.once('exit', r));
       send({ type: 'close' });
       await exited;

@@ -64,6 +64,15 @@ const LIMITS = {
   attributePerLinkCountLimit: 128,
 } as const;
 
+/** The limits for a link's and for an event's own attributes. */
+const LINK_ATTRIBUTE_LIMITS = { attributeCountLimit: LIMITS.attributePerLinkCountLimit, attributeValueLengthLimit: LIMITS.attributeValueLengthLimit };
+const EVENT_ATTRIBUTE_LIMITS = { attributeCountLimit: LIMITS.attributePerEventCountLimit, attributeValueLengthLimit: LIMITS.attributeValueLengthLimit };
+
+/** A link as the span keeps it: its attributes checked and counted as the SDK does. */
+function cleanLink(link: Link): Link {
+  return { context: link.context, ...cleanAttributes(link.attributes, LINK_ATTRIBUTE_LIMITS) };
+}
+
 /** What the sampler gets for a span started without attributes (the server span's are set after). */
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
@@ -91,7 +100,7 @@ export class LeanTracer implements Pick<Tracer, 'startSpan'> {
     const traceId = validParent ? validParent.traceId : idGenerator.generateTraceId();
     const spanId = idGenerator.generateSpanId();
     const kind = options.kind ?? SpanKind.INTERNAL;
-    const links = (options.links ?? []).map((link) => ({ context: link.context, ...cleanAttributes(link.attributes, { attributeCountLimit: LIMITS.attributePerLinkCountLimit, attributeValueLengthLimit: LIMITS.attributeValueLengthLimit }) }));
+    const links = (options.links ?? []).map(cleanLink);
     const startAttributes = options.attributes === undefined ? NO_ATTRIBUTES : (cleanAttributes(options.attributes, LIMITS).attributes ?? NO_ATTRIBUTES);
     const result = sampler.shouldSample(ctx, traceId, name, kind, startAttributes, links);
     const spanContext: SpanContext = {
@@ -110,7 +119,7 @@ export class LeanTracer implements Pick<Tracer, 'startSpan'> {
 }
 
 /** A recording span with the SDK's semantics (sdk-trace's SpanImpl), readable by any span processor. */
-export class LeanSpan implements SdkSpan {
+class LeanSpan implements SdkSpan {
   name: string;
   readonly kind: SpanKind;
   readonly parentSpanContext: SpanContext | undefined;
@@ -197,7 +206,7 @@ export class LeanSpan implements SdkSpan {
     if (isTimeInput(attributesOrStartTime)) {
       if (!isTimeInput(startTime)) startTime = attributesOrStartTime;
     } else attributes = attributesOrStartTime;
-    const cleaned = cleanSimpleAttributes(attributes, { attributeCountLimit: LIMITS.attributePerEventCountLimit, attributeValueLengthLimit: LIMITS.attributeValueLengthLimit });
+    const cleaned = cleanSimpleAttributes(attributes, EVENT_ATTRIBUTE_LIMITS);
     this.events.push({ name, time: this.time(startTime), ...cleaned });
     return this;
   }
@@ -208,7 +217,7 @@ export class LeanSpan implements SdkSpan {
       this.links.shift();
       this.droppedLinksCount++;
     }
-    this.links.push({ context: link.context, ...cleanAttributes(link.attributes, { attributeCountLimit: LIMITS.attributePerLinkCountLimit, attributeValueLengthLimit: LIMITS.attributeValueLengthLimit }) });
+    this.links.push(cleanLink(link));
     return this;
   }
 
