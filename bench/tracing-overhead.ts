@@ -7,7 +7,8 @@
  * ABBA slices (which side leads alternates); medians and round-by-round losses compared.
  *
  *   npx node bench/tracing-overhead.ts
- * Env: BENCH_SECONDS (per side and round, default 8), BENCH_SLICES (ABBA slices a round, default 4), BENCH_ROUNDS (default 5), BENCH_CONNECTIONS (default 64, as bench/ingest.ts)
+ * Env: BENCH_SECONDS (per side and round, default 8), BENCH_SLICES (ABBA slices a round, default 4), BENCH_ROUNDS (default 5), BENCH_CONNECTIONS (default 64, as bench/ingest.ts);
+ * BENCH_ON_ENV / BENCH_OFF_ENV (`K=V,K=V`: settings added to one side, to split the cost into A/Bs of one run)
  * Target: ≤ 10% fewer requests per second with tracing on.
  */
 import autocannon from 'autocannon';
@@ -75,10 +76,14 @@ let next = 0;
 
 const common = { DATABASE_URL: database.url, REDIS_URL: redisUrl, STORAGE_DIR: storageDir, LOG_LEVEL: 'warn', RATE_LIMIT_WRITES_PER_MINUTE: '0' };
 const prefixes = { off: uniquePrefix('bench-otel-off'), on: uniquePrefix('bench-otel-on') };
-// BENCH_ON_ENV="OTEL_TRACES_EXPORTER=none,…" adds settings to the traced side (to split the cost).
-const onExtra = Object.fromEntries((process.env.BENCH_ON_ENV ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+// BENCH_ON_ENV="OTEL_TRACES_EXPORTER=none,…" adds settings to the traced side, BENCH_OFF_ENV to the
+// other (OTEL_SDK_DISABLED=false there makes an A/B of two traced variants): to split the cost.
+const envList = (v: string | undefined) => Object.fromEntries((v ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+const onExtra = envList(process.env.BENCH_ON_ENV);
+const offExtra = envList(process.env.BENCH_OFF_ENV);
 const envs = {
-  off: { ...common, QUEUE_PREFIX: prefixes.off, OTEL_SDK_DISABLED: 'true' },
+  // The endpoint is read only when BENCH_OFF_ENV turns the SDK on for this side.
+  off: { ...common, QUEUE_PREFIX: prefixes.off, OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...offExtra },
   on: {
     ...common,
     QUEUE_PREFIX: prefixes.on,
@@ -153,6 +158,7 @@ for (let round = 0; round < ROUNDS; round++) {
 const onRequests = rounds.on.reduce((a, r) => a + r.rps * SECONDS, 0);
 const losses = rounds.on.map((r, i) => (1 - r.rps / rounds.off[i]!.rps) * 100);
 
+const withExtra = (extra: Record<string, string>) => (Object.keys(extra).length > 0 ? ` + ${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(', ')}` : '');
 const row = (label: string, rs: Round[]) =>
   `| ${label} | ${fmt(median(rs.map((r) => r.rps)), 0)} | ${fmt(median(rs.map((r) => r.p50)))} | ${fmt(median(rs.map((r) => r.p99)))} | ${rs.reduce((a, r) => a + r.errors, 0)} | ${rs.reduce((a, r) => a + r.non2xx, 0)} |`;
 const offRps = median(rounds.off.map((r) => r.rps));
@@ -161,8 +167,8 @@ console.log(`
 tracing overhead: POST /articles/:id/generate — ${CONNECTIONS} connections, ${SECONDS} s × ${ROUNDS} rounds in ${SLICES} ABBA slices (medians), Node ${process.version}
 | api                                                  | req/s | p50 ms | p99 ms | errors | non-2xx |
 |------------------------------------------------------|------:|-------:|-------:|-------:|--------:|
-${row('tracing off (OTEL_SDK_DISABLED=true)                ', rounds.off)}
-${row('tracing on (always_on, OTLP/protobuf to a receiver)', rounds.on)}
+${row(`tracing off (OTEL_SDK_DISABLED=true)${withExtra(offExtra)}`, rounds.off)}
+${row(`tracing on (always_on, OTLP/protobuf to a receiver)${withExtra(onExtra)}`, rounds.on)}
 
 throughput loss with tracing on: ${fmt((1 - onRps / offRps) * 100)}% between the medians; round by round ${losses.map((l) => fmt(l)).join(', ')}% (median ${fmt(median(losses))}%)   (target ≤ 10%)
 export requests: ${(await receiver.stats()).requests}; while the traced side was measured ${fmt(exportedBytes / 1024 / 1024)} MB (${fmt(exportedBytes / Math.max(1, onRequests), 0)} bytes per request)${exportedSpans ? `, ${exportedSpans} spans` : ''}
