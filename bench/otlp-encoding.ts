@@ -35,7 +35,6 @@ function requestSpans(): Record<'server' | 'publish' | 'pg', ReadableSpan> {
     'network.protocol.version': '1.1',
     'server.address': 'opad-api',
     'server.port': 8080,
-    'client.address': '10.0.3.17',
     'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
   });
   server.setAttributes({ 'http.response.status_code': 202, 'http.route': '/articles/:id/generate' });

@@ -109,6 +109,8 @@ describe('inbound HTTP server spans', () => {
       'network.protocol.version': '1.1',
     });
     expect(span!.attributes['url.path']).not.toContain('x=1'); // no query string: it may carry anything
+    // the caller's address is personal data: neither the socket's peer nor any other address is kept
+    expect(Object.keys(span!.attributes).filter((k) => k.startsWith('client.') || k.startsWith('network.peer.'))).toEqual([]);
     expect(span!.status.code).not.toBe(SpanStatusCode.ERROR);
     expect(handler).toMatchObject({ traceId: span!.spanContext().traceId, spanId: span!.spanContext().spanId, recording: true });
     expect(res.headers.get('x-trace-id')).toBe(span!.spanContext().traceId);

@@ -230,8 +230,8 @@ function requestAttributes(request: IncomingMessage, method: string): Attributes
     attributes['server.address'] = hasPort ? host.slice(0, colon) : host;
     if (hasPort) attributes['server.port'] = Number(host.slice(colon + 1));
   }
-  const peer = request.socket.remoteAddress;
-  if (peer) attributes['client.address'] = peer;
+  // No `client.address`: a caller's IP address is personal data (no attribute carries any), and
+  // behind an ingress the socket's peer is the proxy, not the client the convention means.
   const userAgent = request.headers['user-agent'];
   if (userAgent) attributes['user_agent.original'] = userAgent;
   return attributes;
