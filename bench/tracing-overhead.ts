@@ -81,18 +81,12 @@ const prefixes = { off: uniquePrefix('bench-otel-off'), on: uniquePrefix('bench-
 const envList = (v: string | undefined) => Object.fromEntries((v ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
 const onExtra = envList(process.env.BENCH_ON_ENV);
 const offExtra = envList(process.env.BENCH_OFF_ENV);
+// Both sides get the traced side's settings; the untraced one has the SDK disabled, so they are
+// read only when BENCH_OFF_ENV turns it on there (then the two sides differ by BENCH_*_ENV alone).
+const tracing = { OTEL_TRACES_SAMPLER: 'always_on', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
 const envs = {
-  // The endpoint is read only when BENCH_OFF_ENV turns the SDK on for this side.
-  off: { ...common, QUEUE_PREFIX: prefixes.off, OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...offExtra },
-  on: {
-    ...common,
-    QUEUE_PREFIX: prefixes.on,
-    OTEL_SDK_DISABLED: 'false',
-    OTEL_TRACES_SAMPLER: 'always_on',
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-    ...onExtra,
-  },
+  off: { ...common, ...tracing, QUEUE_PREFIX: prefixes.off, OTEL_SDK_DISABLED: 'true', ...offExtra },
+  on: { ...common, ...tracing, QUEUE_PREFIX: prefixes.on, OTEL_SDK_DISABLED: 'false', ...onExtra },
 };
 const idle = { off: 0, on: 0 };
 const peak = { off: 0, on: 0 };
@@ -158,7 +152,12 @@ for (let round = 0; round < ROUNDS; round++) {
 const onRequests = rounds.on.reduce((a, r) => a + r.rps * SECONDS, 0);
 const losses = rounds.on.map((r, i) => (1 - r.rps / rounds.off[i]!.rps) * 100);
 
-const withExtra = (extra: Record<string, string>) => (Object.keys(extra).length > 0 ? ` + ${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(', ')}` : '');
+/** What a side ran with: tracing off, or its sampler and export, plus the settings BENCH_*_ENV added. */
+function sideLabel(env: Record<string, string>, extra: Record<string, string>): string {
+  const base = env.OTEL_SDK_DISABLED === 'true' ? 'tracing off (OTEL_SDK_DISABLED=true)' : `tracing on (${env.OTEL_TRACES_SAMPLER}, OTLP/protobuf to a receiver)`;
+  const added = Object.entries(extra).filter(([k]) => !['OTEL_SDK_DISABLED', 'OTEL_TRACES_SAMPLER'].includes(k));
+  return added.length > 0 ? `${base} + ${added.map(([k, v]) => `${k}=${v}`).join(', ')}` : base;
+}
 const row = (label: string, rs: Round[]) =>
   `| ${label} | ${fmt(median(rs.map((r) => r.rps)), 0)} | ${fmt(median(rs.map((r) => r.p50)))} | ${fmt(median(rs.map((r) => r.p99)))} | ${rs.reduce((a, r) => a + r.errors, 0)} | ${rs.reduce((a, r) => a + r.non2xx, 0)} |`;
 const offRps = median(rounds.off.map((r) => r.rps));
@@ -167,8 +166,8 @@ console.log(`
 tracing overhead: POST /articles/:id/generate — ${CONNECTIONS} connections, ${SECONDS} s × ${ROUNDS} rounds in ${SLICES} ABBA slices (medians), Node ${process.version}
 | api                                                  | req/s | p50 ms | p99 ms | errors | non-2xx |
 |------------------------------------------------------|------:|-------:|-------:|-------:|--------:|
-${row(`tracing off (OTEL_SDK_DISABLED=true)${withExtra(offExtra)}`, rounds.off)}
-${row(`tracing on (always_on, OTLP/protobuf to a receiver)${withExtra(onExtra)}`, rounds.on)}
+${row(sideLabel(envs.off, offExtra), rounds.off)}
+${row(sideLabel(envs.on, onExtra), rounds.on)}
 
 throughput loss with tracing on: ${fmt((1 - onRps / offRps) * 100)}% between the medians; round by round ${losses.map((l) => fmt(l)).join(', ')}% (median ${fmt(median(losses))}%)   (target ≤ 10%)
 export requests: ${(await receiver.stats()).requests}; while the traced side was measured ${fmt(exportedBytes / 1024 / 1024)} MB (${fmt(exportedBytes / Math.max(1, onRequests), 0)} bytes per request)${exportedSpans ? `, ${exportedSpans} spans` : ''}
