@@ -1,13 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expressRouteOf, startHttpServerSpans } from './http-server-spans.ts';
+import { expressRouteOf, HttpServerSpan, startHttpServerSpans, type RequestFields } from './http-server-spans.ts';
 import { PooledRandomIdGenerator } from './ids.ts';
 import { LeanTracer } from './lean-tracer.ts';
 import { isUntracedPath, TRACE_ID_HEADER } from './sdk.ts';
@@ -48,6 +48,8 @@ beforeAll(async () => {
   app.get('/annotate', (_req, res) => {
     kept = trace.getActiveSpan();
     kept?.setAttribute('opad.test', 'set by the handler');
+    // an app may overwrite what the span recorded of its request (here: redact the path)
+    kept?.setAttribute('url.path', '/annotate/{redacted}');
     kept?.addEvent('handler ran');
     res.json(seen());
   });
@@ -83,6 +85,7 @@ describe('inbound HTTP server spans', () => {
     const handler = (await res.json()) as ReturnType<typeof seen>;
     const [span] = await waitForSpans(1);
     expect(span!.attributes['opad.test']).toBe('set by the handler');
+    expect(span!.attributes).toMatchObject({ 'url.path': '/annotate/{redacted}', 'http.request.method': 'GET', 'http.response.status_code': 200 });
     expect(span!.events.map((e) => e.name)).toEqual(['handler ran']);
     expect(handler.spanId).toBe(span!.spanContext().spanId);
     // after the response: the same ids, nothing recorded any more
@@ -194,5 +197,59 @@ describe('isUntracedPath', () => {
     const traced = ['/healthzz', '/metricsx', '/api/healthz', '/build', '/assetsx/a.css', '/articles/1/generate', '/', undefined];
     expect(untraced.filter((url) => !isUntracedPath(url))).toEqual([]);
     expect(traced.filter((url) => isUntracedPath(url))).toEqual([]);
+  });
+});
+
+describe('HttpServerSpan (the server span of the LeanTracer)', () => {
+  const fields: RequestFields = { method: 'POST', methodOriginal: undefined, path: '/articles/1/generate', scheme: 'http', protocolVersion: '1.1', serverAddress: 'api', serverPort: 3000, userAgent: 'opad-test' };
+  const requestAttributes = { 'http.request.method': 'POST', 'url.path': '/articles/1/generate', 'url.scheme': 'http', 'network.protocol.version': '1.1', 'server.address': 'api', 'server.port': 3000, 'user_agent.original': 'opad-test' };
+
+  /** The same writes on a span of the SDK's tracer and on an HttpServerSpan, whose own go to its slots. */
+  function both(appWrites: (span: Span) => void, response: { status: number; route?: string; errorType?: string }) {
+    const memory = new InMemorySpanExporter();
+    const processors = [new SimpleSpanProcessor({ exporter: memory })];
+    const sdk = new TracerProvider({ spanProcessors: processors }).getTracer('opad.http.server');
+    const lean = new LeanTracer({ sampler: new AlwaysOnSampler(), idGenerator: new PooledRandomIdGenerator(), spanProcessors: processors, resource: resourceFromAttributes({}), scope: { name: 'opad.http.server' } });
+
+    const a = sdk.startSpan('POST', { kind: SpanKind.SERVER });
+    a.setAttributes(requestAttributes);
+    appWrites(a);
+    a.setAttribute('http.response.status_code', response.status);
+    if (response.route) a.setAttribute('http.route', response.route);
+    if (response.errorType) a.setAttribute('error.type', response.errorType);
+    a.end();
+
+    const b = lean.startSpanWith((init) => new HttpServerSpan(init), 'POST', { kind: SpanKind.SERVER });
+    if (!(b instanceof HttpServerSpan)) throw new Error('always_on: the span records');
+    b.recordRequest(fields);
+    appWrites(b);
+    b.recordResponse(response.status, response.route, response.errorType);
+    b.end();
+    const [fromSdk, fromLean] = memory.getFinishedSpans();
+    return { fromSdk: fromSdk!, fromLean: fromLean! };
+  }
+
+  it('holds what an SDK span holds after the same writes: the last write of a key wins, whoever made it', () => {
+    const { fromSdk, fromLean } = both((span) => {
+      span.setAttribute('url.path', '/articles/{redacted}/generate'); // the app overwrites a recorded one
+      span.setAttribute('http.route', '/set-by-the-app'); // …and sets one recorded later, which then wins
+      span.setAttribute('server.port', 'now a string');
+      span.setAttribute('url.scheme', undefined as never); // invalid: the recorded value stays
+      span.setAttribute('opad.own', 1);
+    }, { status: 503, route: '/articles/:id/generate', errorType: '503' });
+    expect(fromLean.attributes).toEqual(fromSdk.attributes);
+    expect(fromLean.attributes).toMatchObject({ 'url.path': '/articles/{redacted}/generate', 'http.route': '/articles/:id/generate', 'server.port': 'now a string', 'url.scheme': 'http', 'error.type': '503', 'opad.own': 1 });
+    expect(fromLean.droppedAttributesCount).toBe(0);
+  });
+
+  it('counts its recorded attributes against the SDK’s limit (128) as the SDK does', () => {
+    const { fromSdk, fromLean } = both((span) => {
+      for (let i = 0; i < 125; i++) span.setAttribute(`opad.extra.${i}`, i);
+      span.setAttribute('http.route', '/set-by-the-app'); // an existing key is overwritten even at the limit
+    }, { status: 500, route: '/articles/:id/generate', errorType: '500' });
+    expect(Object.keys(fromLean.attributes)).toHaveLength(128);
+    expect(fromLean.attributes).toEqual(fromSdk.attributes);
+    expect(fromLean.droppedAttributesCount).toBe(fromSdk.droppedAttributesCount);
+    expect(fromLean.droppedAttributesCount).toBeGreaterThan(0);
   });
 });

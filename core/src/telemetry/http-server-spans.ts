@@ -21,6 +21,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
+import { SlottedLeanSpan, type LeanSpanInit, type LeanTracer } from './lean-tracer.ts';
 
 /**
  * Server spans for inbound HTTP requests, one per request, with the stable HTTP semantic
@@ -51,8 +52,8 @@ import { suppressTracing } from '@opentelemetry/core';
  */
 
 export interface HttpServerSpanOptions {
-  /** The SDK's tracer, or the LeanTracer that sdk.ts gives it (lean-tracer.ts). */
-  readonly tracer: Pick<Tracer, 'startSpan'>;
+  /** The SDK's tracer, or the LeanTracer that sdk.ts gives it (lean-tracer.ts: then the spans are HttpServerSpans). */
+  readonly tracer: Pick<Tracer, 'startSpan'> & Partial<Pick<LeanTracer, 'startSpanWith'>>;
   /** Makes `ctx` the active context for the rest of the current synchronous execution. */
   readonly attach: (ctx: Context) => void;
   /** Requests never traced (probes, metrics, static assets): run with tracing suppressed. */
@@ -84,6 +85,7 @@ interface RequestStart {
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE', 'QUERY']);
 const CHANNEL = 'http.server.request.start';
+const SERVER_SPAN = Object.freeze({ kind: SpanKind.SERVER });
 
 /** Starts tracing inbound requests of every `http`/`https` server in the process; returns a stop function. */
 export function startHttpServerSpans(options: HttpServerSpanOptions): () => void {
@@ -101,14 +103,20 @@ export function startHttpServerSpans(options: HttpServerSpanOptions): () => void
     // attributes twice (before and after sampling; a WeakSet and an entries array per value each
     // time), which was a quarter of the memory tracing allocated per ingest request. Our
     // samplers (the OTEL_TRACES_SAMPLER built-ins) do not read attributes.
-    const span = options.tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
+    const span = options.tracer.startSpanWith
+      ? options.tracer.startSpanWith(httpServerSpan, method, SERVER_SPAN, parent)
+      : options.tracer.startSpan(method, SERVER_SPAN, parent);
     const recording = span.isRecording(); // false when sampled out: then only its context travels
     if (options.traceIdHeader !== undefined) {
       // The SDK's ids are well-formed; only a no-op tracer's span has the all-zero id.
       const { traceId } = span.spanContext();
       if (traceId !== INVALID_TRACEID) response.setHeader(options.traceIdHeader, traceId);
     }
-    if (recording) span.setAttributes(requestAttributes(request, method));
+    if (recording) {
+      const fields = readRequest(request, method);
+      if (span instanceof HttpServerSpan) span.recordRequest(fields);
+      else span.setAttributes(requestAttributes(fields));
+    }
     // A recorded span goes into the context behind a handle that lets it go once it has ended.
     const handle = recording ? new ReleasingSpan(span) : undefined;
     const active = trace.setSpan(parent, handle ?? span);
@@ -212,46 +220,112 @@ function hasBody(request: IncomingMessage): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-function requestAttributes(request: IncomingMessage, method: string): Attributes {
+/** What a server span records of its request (HTTP semantic conventions). */
+export interface RequestFields {
+  readonly method: string;
+  readonly methodOriginal: string | undefined;
+  readonly path: string;
+  readonly scheme: string;
+  readonly protocolVersion: string;
+  readonly serverAddress: string | undefined;
+  readonly serverPort: number | undefined;
+  readonly userAgent: string | undefined;
+}
+
+function readRequest(request: IncomingMessage, method: string): RequestFields {
   const url = request.url ?? '/';
   const query = url.indexOf('?');
-  const attributes: Attributes = {
-    'http.request.method': method,
-    'url.path': query === -1 ? url : url.slice(0, query),
-    'url.scheme': (request.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http',
-    'network.protocol.version': request.httpVersion,
-  };
-  if (method === '_OTHER' && request.method) attributes['http.request.method_original'] = request.method;
   const host = request.headers.host;
-  if (host) {
-    // host[:port], or [v6]:port
-    const colon = host.lastIndexOf(':');
-    const hasPort = colon > host.lastIndexOf(']');
-    attributes['server.address'] = hasPort ? host.slice(0, colon) : host;
-    if (hasPort) attributes['server.port'] = Number(host.slice(colon + 1));
-  }
-  // No `client.address`: a caller's IP address is personal data (no attribute carries any), and
-  // behind an ingress the socket's peer is the proxy, not the client the convention means.
-  const userAgent = request.headers['user-agent'];
-  if (userAgent) attributes['user_agent.original'] = userAgent;
+  // host[:port], or [v6]:port
+  const colon = host ? host.lastIndexOf(':') : -1;
+  const hasPort = host !== undefined && colon > host.lastIndexOf(']');
+  return {
+    method,
+    methodOriginal: method === '_OTHER' ? request.method : undefined,
+    path: query === -1 ? url : url.slice(0, query),
+    scheme: (request.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http',
+    protocolVersion: request.httpVersion,
+    serverAddress: host ? (hasPort ? host.slice(0, colon) : host) : undefined,
+    serverPort: host && hasPort ? Number(host.slice(colon + 1)) : undefined,
+    // No `client.address`: a caller's IP address is personal data (no attribute carries any), and
+    // behind an ingress the socket's peer is the proxy, not the client the convention means.
+    userAgent: request.headers['user-agent'] || undefined,
+  };
+}
+
+/** The request's attributes for a span from another tracer (the SDK's), in the slots' order. */
+function requestAttributes(fields: RequestFields): Attributes {
+  const attributes: Attributes = {
+    'http.request.method': fields.method,
+    'url.path': fields.path,
+    'url.scheme': fields.scheme,
+    'network.protocol.version': fields.protocolVersion,
+  };
+  if (fields.methodOriginal !== undefined) attributes['http.request.method_original'] = fields.methodOriginal;
+  if (fields.serverAddress !== undefined) attributes['server.address'] = fields.serverAddress;
+  if (fields.serverPort !== undefined) attributes['server.port'] = fields.serverPort;
+  if (fields.userAgent !== undefined) attributes['user_agent.original'] = fields.userAgent;
   return attributes;
 }
 
+/** HttpServerSpan's slots: the attributes every server span sets, in the order it sets them. */
+const SLOT_KEYS = [
+  'http.request.method',
+  'url.path',
+  'url.scheme',
+  'network.protocol.version',
+  'http.request.method_original',
+  'server.address',
+  'server.port',
+  'user_agent.original',
+  'http.response.status_code',
+  'http.route',
+  'error.type',
+] as const;
+
+/**
+ * The LeanTracer's server span: the HTTP attributes in slots (lean-tracer.ts's SlottedLeanSpan
+ * says why), everything else — the app's own attributes, events, status — as on any span.
+ */
+export class HttpServerSpan extends SlottedLeanSpan {
+  constructor(init: LeanSpanInit) {
+    super(init, SLOT_KEYS, [undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined]);
+  }
+
+  recordRequest(fields: RequestFields): void {
+    this.setSlot(0, fields.method);
+    this.setSlot(1, fields.path);
+    this.setSlot(2, fields.scheme);
+    this.setSlot(3, fields.protocolVersion);
+    this.setSlot(4, fields.methodOriginal);
+    this.setSlot(5, fields.serverAddress);
+    this.setSlot(6, fields.serverPort);
+    this.setSlot(7, fields.userAgent);
+  }
+
+  recordResponse(statusCode: number, route: string | undefined, errorType: string | undefined): void {
+    this.setSlot(8, statusCode);
+    this.setSlot(9, route);
+    this.setSlot(10, errorType);
+  }
+}
+
+const httpServerSpan = (init: LeanSpanInit): HttpServerSpan => new HttpServerSpan(init);
+
 function endServerSpan(span: Span, method: string, request: IncomingMessage, response: ServerResponse, routeOf: (request: IncomingMessage) => string | undefined): void {
   const status = response.statusCode;
-  span.setAttribute('http.response.status_code', status);
   const route = routeOf(request);
-  if (route !== undefined) {
-    span.setAttribute('http.route', route);
-    span.updateName(`${method} ${route}`);
+  if (route !== undefined) span.updateName(`${method} ${route}`);
+  // Server spans: 5xx is an error, 4xx is the client's (semantic conventions).
+  const aborted = status < 500 && !response.writableFinished;
+  const errorType = status >= 500 ? String(status) : aborted ? 'aborted' : undefined;
+  if (span instanceof HttpServerSpan) span.recordResponse(status, route, errorType);
+  else {
+    span.setAttribute('http.response.status_code', status);
+    if (route !== undefined) span.setAttribute('http.route', route);
+    if (errorType !== undefined) span.setAttribute('error.type', errorType);
   }
-  if (status >= 500) {
-    // Server spans: 5xx is an error, 4xx is the client's (semantic conventions).
-    span.setAttribute('error.type', String(status));
-    span.setStatus({ code: SpanStatusCode.ERROR });
-  } else if (!response.writableFinished) {
-    span.setAttribute('error.type', 'aborted');
-    span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the response was sent' });
-  }
+  if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  else if (aborted) span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the response was sent' });
   span.end();
 }

@@ -28,6 +28,7 @@ import {
   hrTime,
   hrTimeDuration,
   isTimeInput,
+  isAnyValue,
   isTimeInputHrTime,
   isTracingSuppressed,
   maybeAddAttribute,
@@ -73,6 +74,19 @@ function cleanLink(link: Link): Link {
   return { context: link.context, ...cleanAttributes(link.attributes, LINK_ATTRIBUTE_LIMITS) };
 }
 
+/**
+ * Shared, frozen starting values: most spans never get a link or an event, and their times and
+ * status are replaced when they end, so each span need not allocate its own (a LeanSpan copies
+ * an array before its first change).
+ */
+const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
+const NO_EVENTS: TimedEvent[] = Object.freeze([]) as unknown as TimedEvent[];
+const NOT_ENDED: HrTime = Object.freeze([0, 0]) as unknown as HrTime;
+const NO_DURATION: HrTime = Object.freeze([-1, -1]) as unknown as HrTime;
+const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+/** Constant for the process; read once (the getter costs a call and a number a span). */
+const TIME_ORIGIN = performance.timeOrigin;
+
 /** What the sampler gets for a span started without attributes (the server span's are set after). */
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
@@ -92,6 +106,15 @@ export class LeanTracer implements Pick<Tracer, 'startSpan'> {
   }
 
   startSpan(name: string, options: SpanOptions = {}, ctx: Context = contextApi.active()): Span {
+    return this.startSpanWith(leanSpan, name, options, ctx);
+  }
+
+  /**
+   * `startSpan`, with the recording span made by `make` (a LeanSpan subclass, such as
+   * http-server-spans.ts's HttpServerSpan); a span that is not recorded is the API's
+   * non-recording span, as ever.
+   */
+  startSpanWith<S extends LeanSpan>(make: (init: LeanSpanInit) => S, name: string, options: SpanOptions = {}, ctx: Context = contextApi.active()): S | Span {
     if (options.root) ctx = trace.deleteSpan(ctx);
     if (isTracingSuppressed(ctx)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     const { sampler, idGenerator } = this.options;
@@ -100,7 +123,7 @@ export class LeanTracer implements Pick<Tracer, 'startSpan'> {
     const traceId = validParent ? validParent.traceId : idGenerator.generateTraceId();
     const spanId = idGenerator.generateSpanId();
     const kind = options.kind ?? SpanKind.INTERNAL;
-    const links = (options.links ?? []).map(cleanLink);
+    const links = options.links === undefined || options.links.length === 0 ? NO_LINKS : options.links.map(cleanLink);
     const startAttributes = options.attributes === undefined ? NO_ATTRIBUTES : (cleanAttributes(options.attributes, LIMITS).attributes ?? NO_ATTRIBUTES);
     const result = sampler.shouldSample(ctx, traceId, name, kind, startAttributes, links);
     const spanContext: SpanContext = {
@@ -110,7 +133,7 @@ export class LeanTracer implements Pick<Tracer, 'startSpan'> {
       traceState: result.traceState ?? validParent?.traceState,
     };
     if (result.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(spanContext);
-    const span = new LeanSpan(this.options, name, kind, spanContext, validParent, links, options.startTime);
+    const span = make({ options: this.options, name, kind, ids: spanContext, parent: validParent, links, startTime: options.startTime });
     span.setAttributes(startAttributes);
     if (result.attributes) span.setAttributes(result.attributes);
     for (const processor of this.options.spanProcessors) processor.onStart(span, ctx);
@@ -118,25 +141,39 @@ export class LeanTracer implements Pick<Tracer, 'startSpan'> {
   }
 }
 
+/** What a LeanSpan is made from: the tracer's options and what `startSpan` settled. */
+export interface LeanSpanInit {
+  readonly options: LeanTracerOptions;
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly ids: SpanContext;
+  readonly parent: SpanContext | undefined;
+  readonly links: Link[];
+  readonly startTime: TimeInput | undefined;
+}
+
+const leanSpan = (init: LeanSpanInit): LeanSpan => new LeanSpan(init);
+
 /** A recording span with the SDK's semantics (sdk-trace's SpanImpl), readable by any span processor. */
-class LeanSpan implements SdkSpan {
+export class LeanSpan implements SdkSpan {
   name: string;
   readonly kind: SpanKind;
   readonly parentSpanContext: SpanContext | undefined;
   readonly startTime: HrTime;
-  endTime: HrTime = [0, 0];
-  duration: HrTime = [-1, -1];
-  status: SpanStatus = { code: SpanStatusCode.UNSET };
-  readonly attributes: Attributes = {};
-  readonly links: Link[];
-  readonly events: TimedEvent[] = [];
+  endTime: HrTime = NOT_ENDED;
+  duration: HrTime = NO_DURATION;
+  status: SpanStatus = UNSET_STATUS;
+  /** The attributes set so far (subclasses may keep some elsewhere: see `attributes`). */
+  protected readonly attributeMap: Attributes = {};
+  links: Link[];
+  events: TimedEvent[] = NO_EVENTS;
   readonly resource: Resource;
   readonly instrumentationScope: InstrumentationScope;
   droppedAttributesCount = 0;
   droppedEventsCount = 0;
   droppedLinksCount = 0;
   ended = false;
-  private attributeCount = 0;
+  protected attributeCount = 0;
   /** The clock as the SDK's spans read it, so that parent and child spans agree: see `time`. */
   private readonly performanceStart: number;
   private readonly performanceOffset: number;
@@ -144,7 +181,7 @@ class LeanSpan implements SdkSpan {
   private readonly ids: SpanContext;
   private readonly processors: readonly SpanProcessor[];
 
-  constructor(options: LeanTracerOptions, name: string, kind: SpanKind, ids: SpanContext, parent: SpanContext | undefined, links: Link[], startTime: TimeInput | undefined) {
+  constructor({ options, name, kind, ids, parent, links, startTime }: LeanSpanInit) {
     this.name = name;
     this.kind = kind;
     this.ids = ids;
@@ -154,13 +191,17 @@ class LeanSpan implements SdkSpan {
     this.processors = options.spanProcessors;
     const now = Date.now();
     this.performanceStart = performance.now();
-    this.performanceOffset = now - (this.performanceStart + performance.timeOrigin);
+    this.performanceOffset = now - (this.performanceStart + TIME_ORIGIN);
     this.startTimeProvided = startTime !== undefined;
     this.startTime = this.time(startTime ?? now);
     if (links.length > LIMITS.linkCountLimit) {
       this.droppedLinksCount = links.length - LIMITS.linkCountLimit;
       this.links = links.slice(this.droppedLinksCount);
     } else this.links = links;
+  }
+
+  get attributes(): Attributes {
+    return this.attributeMap;
   }
 
   spanContext(): SpanContext {
@@ -177,14 +218,14 @@ class LeanSpan implements SdkSpan {
     // the SDK's own checks, copy and count.
     const type = typeof value;
     if ((type === 'string' || type === 'number' || type === 'boolean') && key.length > 0) {
-      if (Object.hasOwn(this.attributes, key)) this.attributes[key] = value;
+      if (Object.hasOwn(this.attributeMap, key)) this.attributeMap[key] = value;
       else if (this.attributeCount < LIMITS.attributeCountLimit) {
-        this.attributes[key] = value;
+        this.attributeMap[key] = value;
         this.attributeCount++;
       } else this.dropAttribute();
       return this;
     }
-    const decision = maybeAddAttribute({ key, value, attributes: this.attributes, limits: LIMITS, currentAttributesCount: this.attributeCount });
+    const decision = maybeAddAttribute({ key, value, attributes: this.attributeMap, limits: LIMITS, currentAttributesCount: this.attributeCount });
     if (decision === AddAttributeDecision.ADD_NEW) this.attributeCount++;
     else if (decision === AddAttributeDecision.DROP_LIMIT_REACHED) this.dropAttribute();
     return this;
@@ -197,6 +238,7 @@ class LeanSpan implements SdkSpan {
 
   addEvent(name: string, attributesOrStartTime?: Attributes | TimeInput, startTime?: TimeInput): this {
     if (this.endedWarning()) return this;
+    if (this.events === NO_EVENTS) this.events = [];
     if (this.events.length >= LIMITS.eventCountLimit) {
       if (this.droppedEventsCount === 0) diag.debug('Dropping extra events.');
       this.events.shift();
@@ -213,6 +255,7 @@ class LeanSpan implements SdkSpan {
 
   addLink(link: Link): this {
     if (this.endedWarning()) return this;
+    if (this.links === NO_LINKS) this.links = [];
     if (this.links.length >= LIMITS.linkCountLimit) {
       this.links.shift();
       this.droppedLinksCount++;
@@ -283,12 +326,90 @@ class LeanSpan implements SdkSpan {
     return addHrTimes(this.startTime, millisToHrTime(performance.now() - this.performanceStart));
   }
 
-  private dropAttribute(): void {
+  protected dropAttribute(): void {
     if (this.droppedAttributesCount++ === 0) diag.warn('Dropping extra attributes.');
   }
 
-  private endedWarning(): boolean {
+  protected endedWarning(): boolean {
     if (this.ended) diag.warn(`Cannot execute the operation on ended Span {traceId: ${this.ids.traceId}, spanId: ${this.ids.spanId}}`);
     return this.ended;
+  }
+}
+
+/** A slot's value: the attribute types well-known attributes have. */
+export type SlotValue = string | number | undefined;
+
+/**
+ * A LeanSpan that keeps a fixed set of well-known attributes (`keys`) in slots, a plain array,
+ * instead of in the attribute dictionary; any other attribute (or one the app sets itself) goes
+ * to the dictionary as before, and `attributes` shows both as one, as the SDK's span would.
+ *
+ * Why: every request's server span sets the same ~8 attributes. Stored by key, each was a keyed
+ * store that adds a property to a fresh object and, when encoded, a keyed load — megamorphic
+ * sites in V8, since every span kind's attributes go through them — and in the loaded api those
+ * attributes cost ~5 % of its ingest throughput (an A/B of the traced api with and without them;
+ * docs/BENCHMARKS.md). In slots they are array stores and loads, and the OTLP encoder writes them
+ * from pre-encoded keys (span-encoder.ts).
+ */
+export class SlottedLeanSpan extends LeanSpan {
+  /** The slots' attribute keys, the same array for every span of a kind (the encoder caches by it). */
+  readonly slotKeys: readonly string[];
+  /** Slot i holds the value of `slotKeys[i]`, or undefined when not set. */
+  readonly slotValues: SlotValue[];
+  /** Whether the app set a slot's key itself (then the dictionary holds it: see `setAttribute`). */
+  private slotKeyInMap = false;
+  private attributesWhenEnded: Attributes | undefined;
+
+  /** `emptySlots`: a new array of `slotKeys.length` undefined values (a literal: the cheapest to make). */
+  constructor(init: LeanSpanInit, slotKeys: readonly string[], emptySlots: SlotValue[]) {
+    super(init);
+    this.slotKeys = slotKeys;
+    this.slotValues = emptySlots;
+  }
+
+  /** The attributes in the dictionary: those not in a slot. */
+  get otherAttributes(): Attributes {
+    return this.attributeMap;
+  }
+
+  /** Slots first, then the dictionary (a new object; kept once the span has ended). */
+  override get attributes(): Attributes {
+    if (this.attributesWhenEnded) return this.attributesWhenEnded;
+    const out: Attributes = {};
+    for (let i = 0; i < this.slotKeys.length; i++) {
+      const value = this.slotValues[i];
+      if (value !== undefined) out[this.slotKeys[i]!] = value;
+    }
+    Object.assign(out, this.attributeMap);
+    if (this.ended) this.attributesWhenEnded = out;
+    return out;
+  }
+
+  /** Sets slot `i` (what the span's own instrumentation records), with the SDK's rules for a set. */
+  protected setSlot(i: number, value: SlotValue): void {
+    if (value === undefined || this.endedWarning()) return;
+    if (this.slotValues[i] === undefined) {
+      const key = this.slotKeys[i]!;
+      if (this.slotKeyInMap && Object.hasOwn(this.attributeMap, key)) {
+        delete this.attributeMap[key]; // the last value set wins; it stays counted once
+      } else if (this.attributeCount < LIMITS.attributeCountLimit) this.attributeCount++;
+      else return this.dropAttribute();
+    }
+    this.slotValues[i] = value;
+  }
+
+  /** An attribute set through the Span API: a slot's key moves to the dictionary, which then holds it. */
+  override setAttribute(key: string, value: AttributeValue): this {
+    if (!this.ended && value !== undefined && isAnyValue(value)) {
+      const i = this.slotKeys.indexOf(key);
+      if (i !== -1) {
+        this.slotKeyInMap = true;
+        if (this.slotValues[i] !== undefined) {
+          this.slotValues[i] = undefined;
+          this.attributeCount--; // counted again as the dictionary's
+        }
+      }
+    }
+    return super.setAttribute(key, value);
   }
 }

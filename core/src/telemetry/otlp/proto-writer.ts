@@ -165,6 +165,65 @@ export class ProtoWriter {
     this.pos += this.buffer.write(value, this.pos, 'utf8');
   }
 
+  /**
+   * One KeyValue message with a string value, as field `tagByte` (its tag, one byte) of the
+   * enclosing message; `keyField` is the KeyValue's key field already encoded (`keyField` below).
+   * A short ASCII value — nearly every value of a server span — is written with its lengths
+   * known up front, in one pass; anything else takes the general path.
+   */
+  stringKeyValue(tagByte: number, keyField: Uint8Array, value: string): void {
+    const n = value.length;
+    const k = keyField.length;
+    // KeyValue = key field (k bytes) + value = 2 (tag, length, AnyValue = string_value = 1: tag, length, n bytes)
+    const kvLength = k + 4 + n;
+    if (kvLength < 128) {
+      this.ensure(2 + kvLength);
+      const b = this.buffer;
+      let at = this.pos;
+      b[at++] = tagByte;
+      b[at++] = kvLength;
+      for (let i = 0; i < k; i++) b[at++] = keyField[i]!;
+      b[at++] = 0x12; // value = 2, LEN
+      b[at++] = n + 2;
+      b[at++] = 0x0a; // string_value = 1, LEN
+      b[at++] = n;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[at + i] = c;
+      }
+      if (i === n) {
+        this.pos = at + n;
+        return;
+      }
+    }
+    this.buffer[this.pos] = tagByte;
+    this.pos++;
+    const kv = this.begin();
+    this.raw(keyField);
+    this.tag(2, WIRE.LEN);
+    const anyValue = this.begin();
+    this.tag(1, WIRE.LEN);
+    this.string(value);
+    this.end(anyValue);
+    this.end(kv);
+  }
+
+  /** As `stringKeyValue`, for an integer value (int_value = 3). */
+  intKeyValue(tagByte: number, keyField: Uint8Array, value: number): void {
+    this.ensure(1);
+    this.buffer[this.pos++] = tagByte;
+    const kv = this.begin();
+    this.raw(keyField);
+    this.tag(2, WIRE.LEN);
+    const anyValue = this.begin();
+    this.tag(3, WIRE.VARINT);
+    this.varint(value);
+    this.end(anyValue);
+    this.end(kv);
+  }
+
   /** A hex id (trace or span id) as its bytes, length-delimited; decoded here, as `string` does (see there). */
   hexBytes(hex: string): void {
     const length = hex.length >>> 1;
@@ -219,4 +278,12 @@ export class ProtoWriter {
     }
     this.buffer[at] = v;
   }
+}
+
+/** A KeyValue's key field (`key = 1`: tag, length, UTF-8 bytes), encoded once for `stringKeyValue`. */
+export function keyField(key: string): Uint8Array {
+  const w = new ProtoWriter(64);
+  w.tag(1, WIRE.LEN);
+  w.string(key);
+  return w.copy();
 }

@@ -2,10 +2,13 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type SpanCon
 import { TraceState } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { AlwaysOnSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { decodeProtobufTraces } from '../../testing/otlp-receiver.ts';
 import { EncodingSpanProcessor, type EncodedSpanBatch } from './encoding-span-processor.ts';
+import { HttpServerSpan, type RequestFields } from '../http-server-spans.ts';
+import { PooledRandomIdGenerator } from '../ids.ts';
+import { LeanTracer } from '../lean-tracer.ts';
 import { ProtoWriter } from './proto-writer.ts';
 
 /** Real SDK spans of every shape the encoder handles, ended in order. */
@@ -42,6 +45,35 @@ function makeSpans(): ReadableSpan[] {
   return memory.getFinishedSpans();
 }
 
+/** Server spans of the LeanTracer (their HTTP attributes in slots: the encoder's fast path), of every shape it writes. */
+function makeServerSpans(): ReadableSpan[] {
+  const memory = new InMemorySpanExporter();
+  const tracer = new LeanTracer({
+    sampler: new AlwaysOnSampler(),
+    idGenerator: new PooledRandomIdGenerator(),
+    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+    resource: resourceFromAttributes({ 'service.name': 'opad-api' }),
+    scope: { name: 'opad.http.server' },
+  });
+  const plain: RequestFields = { method: 'POST', methodOriginal: undefined, path: '/articles/9b2c7e1a-5f0e-4c1b-9d3e-2a7f4c8b1e6d/generate', scheme: 'http', protocolVersion: '1.1', serverAddress: '127.0.0.1', serverPort: 3000, userAgent: undefined };
+  const cases: Array<{ request: RequestFields; status: number; route?: string; errorType?: string; app?: (span: HttpServerSpan) => void }> = [
+    { request: plain, status: 202, route: '/articles/:id/generate' },
+    // non-ASCII, long (a two-byte length), and empty values; an unknown method
+    { request: { ...plain, method: '_OTHER', methodOriginal: 'PURGE', path: '/wörter/日本', userAgent: 'x'.repeat(200), serverAddress: '', serverPort: undefined }, status: 404 },
+    { request: { ...plain, path: `/${'p'.repeat(120)}` }, status: 500, route: '/:path', errorType: '500', app: (span) => span.setAttribute('url.path', '/{redacted}').setAttribute('opad.own', ['a', 'b']) },
+    { request: plain, status: 202, errorType: 'aborted', app: (span) => span.setAttribute('server.port', 3000.5) },
+  ];
+  for (const { request, status, route, errorType, app } of cases) {
+    const span = tracer.startSpanWith((init) => new HttpServerSpan(init), 'POST', { kind: SpanKind.SERVER });
+    if (!(span instanceof HttpServerSpan)) throw new Error('always_on: the span records');
+    span.recordRequest(request);
+    app?.(span);
+    span.recordResponse(status, route, errorType);
+    span.end();
+  }
+  return memory.getFinishedSpans();
+}
+
 async function encodeWithProcessor(spans: ReadableSpan[]): Promise<EncodedSpanBatch[]> {
   const sent: EncodedSpanBatch[] = [];
   const processor = new EncodingSpanProcessor({
@@ -60,6 +92,18 @@ describe('OTLP span encoding', () => {
     expect(batch!.spanCount).toBe(3);
     const reference = ProtobufTraceSerializer.serializeRequest(spans)!;
     expect(Buffer.from(batch!.bytes).toString('hex')).toBe(Buffer.from(reference).toString('hex'));
+  });
+
+  it('writes the same bytes as the SDK serializer for the server spans whose HTTP attributes are in slots', async () => {
+    const spans = makeServerSpans();
+    const [batch] = await encodeWithProcessor(spans);
+    expect(batch!.spanCount).toBe(4);
+    const reference = ProtobufTraceSerializer.serializeRequest(spans)!;
+    expect(Buffer.from(batch!.bytes).toString('hex')).toBe(Buffer.from(reference).toString('hex'));
+    const decoded = decodeProtobufTraces(batch!.bytes);
+    expect(decoded.map((s) => s.attributes['url.path'])).toEqual(['/articles/9b2c7e1a-5f0e-4c1b-9d3e-2a7f4c8b1e6d/generate', '/wörter/日本', '/{redacted}', '/articles/9b2c7e1a-5f0e-4c1b-9d3e-2a7f4c8b1e6d/generate']);
+    expect(decoded[1]!.attributes).toMatchObject({ 'http.request.method': '_OTHER', 'http.request.method_original': 'PURGE', 'user_agent.original': 'x'.repeat(200), 'http.response.status_code': 404 });
+    expect(decoded[3]!.attributes['server.port']).toBe(3000.5);
   });
 
   it('decodes to the spans that ended: ids, parents, kinds, attributes, events, links, status', async () => {

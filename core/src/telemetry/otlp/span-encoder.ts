@@ -1,7 +1,8 @@
 import type { Attributes, AttributeValue, Link, SpanContext } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
-import { ProtoWriter, WIRE } from './proto-writer.ts';
+import { SlottedLeanSpan, type SlotValue } from '../lean-tracer.ts';
+import { keyField, ProtoWriter, WIRE } from './proto-writer.ts';
 
 /**
  * OTLP protobuf encoding of finished spans (opentelemetry/proto/trace/v1), one span at a time,
@@ -82,6 +83,25 @@ function writeKeyValues(w: ProtoWriter, attributes: Attributes | Record<string, 
   }
 }
 
+/** Each slot array's keys, encoded (one kind of slotted span in OPAD: the server span). */
+const slotKeyFields = new WeakMap<readonly string[], Uint8Array[]>();
+
+/** A slotted span's slots as `field` KeyValues: written from pre-encoded keys, no dictionary walked. */
+function writeSlots(w: ProtoWriter, keys: readonly string[], values: readonly SlotValue[], field: number): void {
+  let fields = slotKeyFields.get(keys);
+  if (!fields) {
+    fields = keys.map(keyField);
+    slotKeyFields.set(keys, fields);
+  }
+  const tagByte = (field << 3) | LEN;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value === 'string') w.stringKeyValue(tagByte, fields[i]!, value);
+    else if (value !== undefined && Number.isInteger(value) && value >= 0 && value < 2 ** 32) w.intKeyValue(tagByte, fields[i]!, value);
+    else if (value !== undefined) writeKeyValues(w, { [keys[i]!]: value }, field);
+  }
+}
+
 function writeEvent(w: ProtoWriter, event: TimedEvent): void {
   w.tag(11, LEN);
   const start = w.begin();
@@ -146,7 +166,10 @@ function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
   w.hrTime(span.startTime);
   w.tag(8, FIXED64);
   w.hrTime(span.endTime);
-  writeKeyValues(w, span.attributes, 9);
+  if (span instanceof SlottedLeanSpan) {
+    writeSlots(w, span.slotKeys, span.slotValues, 9);
+    writeKeyValues(w, span.otherAttributes, 9);
+  } else writeKeyValues(w, span.attributes, 9);
   w.tag(10, VARINT);
   w.varint(span.droppedAttributesCount);
   for (const event of span.events) writeEvent(w, event);
