@@ -210,18 +210,24 @@ export class ProtoWriter {
     this.end(kv);
   }
 
-  /** As `stringKeyValue`, for an integer value (int_value = 3). */
+  /** As `stringKeyValue`, for an unsigned 32-bit integer value (int_value = 3): the lengths are known up front. */
   intKeyValue(tagByte: number, keyField: Uint8Array, value: number): void {
-    this.ensure(1);
-    this.buffer[this.pos++] = tagByte;
-    const kv = this.begin();
-    this.raw(keyField);
-    this.tag(2, WIRE.LEN);
-    const anyValue = this.begin();
-    this.tag(3, WIRE.VARINT);
+    let size = 1; // the varint's bytes
+    for (let v = value >>> 7; v > 0; v >>>= 7) size++;
+    const k = keyField.length;
+    // KeyValue = key field (k bytes) + value = 2 (tag, length, AnyValue = int_value = 3: tag, varint)
+    const kvLength = k + 3 + size;
+    // room for everything, the varints' own 10-byte checks included, so that none of them grows
+    // the buffer under `b`
+    this.ensure(kvLength + 16);
+    const b = this.buffer;
+    b[this.pos++] = tagByte;
+    this.varint(kvLength);
+    for (let i = 0; i < k; i++) b[this.pos++] = keyField[i]!;
+    b[this.pos++] = 0x12; // value = 2, LEN
+    b[this.pos++] = 1 + size;
+    b[this.pos++] = 0x18; // int_value = 3, VARINT
     this.varint(value);
-    this.end(anyValue);
-    this.end(kv);
   }
 
   /** A hex id (trace or span id) as its bytes, length-delimited; decoded here, as `string` does (see there). */

@@ -16,6 +16,7 @@ type InstrumentationScope = ReadableSpan['instrumentationScope'];
 const { VARINT, FIXED64, LEN, FIXED32 } = WIRE;
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
+const TWO_32 = 2 ** 32;
 /** SpanFlags: bit 8 says bit 9 is known; bit 9 says the parent (or linked) context is remote. */
 const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
@@ -97,7 +98,7 @@ function writeSlots(w: ProtoWriter, keys: readonly string[], values: readonly Sl
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (typeof value === 'string') w.stringKeyValue(tagByte, fields[i]!, value);
-    else if (value !== undefined && Number.isInteger(value) && value >= 0 && value < 2 ** 32) w.intKeyValue(tagByte, fields[i]!, value);
+    else if (value !== undefined && Number.isInteger(value) && value >= 0 && value < TWO_32) w.intKeyValue(tagByte, fields[i]!, value);
     else if (value !== undefined) writeKeyValues(w, { [keys[i]!]: value }, field);
   }
 }
