@@ -173,30 +173,26 @@ export class ProtoWriter {
    */
   stringKeyValue(tagByte: number, keyField: Uint8Array, value: string): void {
     const n = value.length;
-    const k = keyField.length;
-    // KeyValue = key field (k bytes) + value = 2 (tag, length, AnyValue = string_value = 1: tag, length, n bytes)
-    const kvLength = k + 4 + n;
+    // KeyValue = key field + value = 2 (tag, length, AnyValue = string_value = 1: tag, length, n bytes)
+    const kvLength = keyField.length + 4 + n;
     if (kvLength < 128) {
-      this.ensure(2 + kvLength);
+      const start = this.pos;
+      this.ensure(kvLength + 16);
+      this.keyValueHead(tagByte, kvLength, keyField, n + 2);
       const b = this.buffer;
-      let at = this.pos;
-      b[at++] = tagByte;
-      b[at++] = kvLength;
-      for (let i = 0; i < k; i++) b[at++] = keyField[i]!;
-      b[at++] = 0x12; // value = 2, LEN
-      b[at++] = n + 2;
-      b[at++] = 0x0a; // string_value = 1, LEN
-      b[at++] = n;
+      b[this.pos++] = 0x0a; // string_value = 1, LEN
+      b[this.pos++] = n;
       let i = 0;
       for (; i < n; i++) {
         const c = value.charCodeAt(i);
         if (c >= 0x80) break;
-        b[at + i] = c;
+        b[this.pos + i] = c;
       }
       if (i === n) {
-        this.pos = at + n;
+        this.pos += n;
         return;
       }
+      this.pos = start; // not ASCII: written again below
     }
     this.buffer[this.pos] = tagByte;
     this.pos++;
@@ -214,20 +210,26 @@ export class ProtoWriter {
   intKeyValue(tagByte: number, keyField: Uint8Array, value: number): void {
     let size = 1; // the varint's bytes
     for (let v = value >>> 7; v > 0; v >>>= 7) size++;
-    const k = keyField.length;
-    // KeyValue = key field (k bytes) + value = 2 (tag, length, AnyValue = int_value = 3: tag, varint)
-    const kvLength = k + 3 + size;
-    // room for everything, the varints' own 10-byte checks included, so that none of them grows
-    // the buffer under `b`
+    // KeyValue = key field + value = 2 (tag, length, AnyValue = int_value = 3: tag, varint)
+    const kvLength = keyField.length + 3 + size;
     this.ensure(kvLength + 16);
+    this.keyValueHead(tagByte, kvLength, keyField, 1 + size);
+    this.buffer[this.pos++] = 0x18; // int_value = 3, VARINT
+    this.varint(value);
+  }
+
+  /**
+   * A KeyValue field's opening when its lengths are known: its tag, its length, the key field, and
+   * the value field's tag and length (< 128). The caller has reserved `kvLength + 16` bytes, so
+   * that no varint's own check grows the buffer in between.
+   */
+  private keyValueHead(tagByte: number, kvLength: number, keyField: Uint8Array, anyValueLength: number): void {
     const b = this.buffer;
     b[this.pos++] = tagByte;
     this.varint(kvLength);
-    for (let i = 0; i < k; i++) b[this.pos++] = keyField[i]!;
+    for (let i = 0; i < keyField.length; i++) b[this.pos++] = keyField[i]!;
     b[this.pos++] = 0x12; // value = 2, LEN
-    b[this.pos++] = 1 + size;
-    b[this.pos++] = 0x18; // int_value = 3, VARINT
-    this.varint(value);
+    b[this.pos++] = anyValueLength;
   }
 
   /** A hex id (trace or span id) as its bytes, length-delimited; decoded here, as `string` does (see there). */
