@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@opad/core/testing/database';
 import { startOtlpReceiver, SPAN_KIND, STATUS_CODE, type OtlpReceiver, type ReceivedSpan } from '@opad/core/testing/otlp-receiver';
 import { freePort, waitFor } from '@opad/core/testing/ports';
-import { getRedisUrl, uniquePrefix } from '@opad/core/testing/redis';
+import { deletePrefixedKeys, getRedisUrl, uniquePrefix } from '@opad/core/testing/redis';
 import { startS3Server, type S3ServerHandle } from '@opad/core/testing/s3';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../worker/src/testing/fake-openai-server.ts';
 
@@ -127,6 +127,7 @@ describe('one trace per generation (OpenTelemetry across web → api → queue �
     await stopAll();
     await Promise.all([receiver?.close(), s3?.stop(), llm?.close()]);
     await database?.drop().catch(() => undefined);
+    if (shared?.REDIS_URL && shared.QUEUE_PREFIX) await deletePrefixedKeys(shared.REDIS_URL, shared.QUEUE_PREFIX);
     if (storageDir) rmSync(storageDir, { recursive: true, force: true });
   });
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@opad/core/testing/database';
 import { freePort, waitFor } from '@opad/core/testing/ports';
-import { getRedisUrl, uniquePrefix } from '@opad/core/testing/redis';
+import { deletePrefixedKeys, getRedisUrl, uniquePrefix } from '@opad/core/testing/redis';
 import { startArgs } from '../../scripts/build-services.ts';
 
 /**
@@ -135,6 +135,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
     await new Promise<void>((r) => pageServer.close(() => r()));
     await database.drop().catch(() => undefined);
+    await deletePrefixedKeys(shared.REDIS_URL, shared.QUEUE_PREFIX);
     await rm(storageDir, { recursive: true, force: true });
   };
   try {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { freePort } from './ports.ts';
 import { redisAnswers, waitFor } from '../probes.ts';
 
@@ -13,6 +14,31 @@ export function getRedisUrl(): string {
 /** A queue prefix of its own per test, so runs and files never see each other's keys. */
 export function uniquePrefix(label = 'test'): string {
   return `${label}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Deletes the keys under a test's queue prefix (`<prefix>:*`) at the end of the test, so that
+ * runs do not pile up queues in a developer's Redis. A Redis that is gone (a fault test's own
+ * server, stopped) is left alone: its keys went with it.
+ */
+export async function deletePrefixedKeys(url: string, prefix: string): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  redis.on('error', () => undefined); // a refused connection is reported by connect() below
+  let deleted = 0;
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // unreachable: nothing to clean
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
 }
 
 
