@@ -254,7 +254,7 @@ function readRequest(request: IncomingMessage, method: string): RequestFields {
 }
 
 /** The request's attributes for a span from another tracer (the SDK's), in the slots' order. */
-function requestAttributes(fields: RequestFields): Attributes {
+export function requestAttributes(fields: RequestFields): Attributes {
   const attributes: Attributes = {
     'http.request.method': fields.method,
     'url.path': fields.path,
@@ -289,7 +289,7 @@ const SLOT_KEYS = [
  */
 export class HttpServerSpan extends SlottedLeanSpan {
   constructor(init: LeanSpanInit) {
-    super(init, SLOT_KEYS, [undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined]);
+    super(init, SLOT_KEYS);
   }
 
   recordRequest(fields: RequestFields): void {

@@ -347,7 +347,7 @@ export type SlotValue = string | number | undefined;
  * Why: every request's server span sets the same ~8 attributes. Stored by key, each was a keyed
  * store that adds a property to a fresh object and, when encoded, a keyed load — megamorphic
  * sites in V8, since every span kind's attributes go through them — and in the loaded api those
- * attributes cost ~5 % of its ingest throughput (an A/B of the traced api with and without them;
+ * attributes cost ~6 % of its ingest throughput (an A/B of the traced api with and without them;
  * docs/BENCHMARKS.md). In slots they are array stores and loads, and the OTLP encoder writes them
  * from pre-encoded keys (span-encoder.ts).
  */
@@ -356,15 +356,12 @@ export class SlottedLeanSpan extends LeanSpan {
   readonly slotKeys: readonly string[];
   /** Slot i holds the value of `slotKeys[i]`, or undefined when not set. */
   readonly slotValues: SlotValue[];
-  /** Whether the app set a slot's key itself (then the dictionary holds it: see `setAttribute`). */
-  private slotKeyInMap = false;
   private attributesWhenEnded: Attributes | undefined;
 
-  /** `emptySlots`: a new array of `slotKeys.length` undefined values (a literal: the cheapest to make). */
-  constructor(init: LeanSpanInit, slotKeys: readonly string[], emptySlots: SlotValue[]) {
+  constructor(init: LeanSpanInit, slotKeys: readonly string[]) {
     super(init);
     this.slotKeys = slotKeys;
-    this.slotValues = emptySlots;
+    this.slotValues = new Array<SlotValue>(slotKeys.length).fill(undefined);
   }
 
   /** The attributes in the dictionary: those not in a slot. */
@@ -390,7 +387,7 @@ export class SlottedLeanSpan extends LeanSpan {
     if (value === undefined || this.endedWarning()) return;
     if (this.slotValues[i] === undefined) {
       const key = this.slotKeys[i]!;
-      if (this.slotKeyInMap && Object.hasOwn(this.attributeMap, key)) {
+      if (Object.hasOwn(this.attributeMap, key)) {
         delete this.attributeMap[key]; // the last value set wins; it stays counted once
       } else if (this.attributeCount < LIMITS.attributeCountLimit) this.attributeCount++;
       else return this.dropAttribute();
@@ -402,12 +399,9 @@ export class SlottedLeanSpan extends LeanSpan {
   override setAttribute(key: string, value: AttributeValue): this {
     if (!this.ended && value !== undefined && isAnyValue(value)) {
       const i = this.slotKeys.indexOf(key);
-      if (i !== -1) {
-        this.slotKeyInMap = true;
-        if (this.slotValues[i] !== undefined) {
-          this.slotValues[i] = undefined;
-          this.attributeCount--; // counted again as the dictionary's
-        }
+      if (i !== -1 && this.slotValues[i] !== undefined) {
+        this.slotValues[i] = undefined;
+        this.attributeCount--; // counted again as the dictionary's
       }
     }
     return super.setAttribute(key, value);
