@@ -33,8 +33,9 @@ interface TimedRequest extends IncomingMessage {
  * state, the span) alive past every young collection, until the next full one. An api process
  * that fell into this ran ~3× the major collections and 40–80 % more CPU a request for as long
  * as it lived: one process in three to one in ten under bench/tracing-overhead.ts, traced or not
- * when the site was provoked (docs/BENCHMARKS.md, thirteenth session). One subscriber for the process; a request is counted
- * by the app whose middleware stamped it.
+ * when the site was provoked (docs/BENCHMARKS.md, thirteenth session).
+ *
+ * One subscriber for the process; a request is counted by the app whose middleware stamped it.
  */
 let subscribed = false;
 function observeFinishedResponses(): void {
