@@ -10,6 +10,16 @@ type Listener = (signal: JobSignal) => void;
 export type QueueEventsSource = () => { events: QueueEvents; close(): Promise<void> };
 
 /**
+ * Where a newly opened stream starts reading: this long before it opened. BullMQ's default (`$`)
+ * means "what comes after my first XREAD", and that read goes out only once the connection is
+ * ready and named, after the hub has already nudged its followers: an event added in between was
+ * lost, so a follower could miss the progress right after it subscribed (seen as a test that
+ * failed under load). Replaying a second of events is harmless, as each is only a nudge to
+ * re-read the job row; the second also absorbs a small clock skew between this process and Redis.
+ */
+const REPLAY_ON_OPEN_MS = 1_000;
+
+/**
  * The generate queue's events. QueueEvents blocks on XREAD, so it gets a connection of its own
  * with the retrying profile; BullMQ leaves a connection it was handed open, so `close` ends it.
  */
@@ -17,7 +27,9 @@ export function generateQueueEvents(redisUrl: string, prefix: string): QueueEven
   return () => {
     const connection = createRedis(redisUrl, 'worker');
     connection.on('error', () => undefined); // reported through QueueEvents' own 'error'
-    const events = new QueueEvents(GENERATE_QUEUE, { connection, prefix });
+    // A stream entry id is `<ms>-<seq>`; XREAD answers the entries after it.
+    const lastEventId = `${Date.now() - REPLAY_ON_OPEN_MS}-0`;
+    const events = new QueueEvents(GENERATE_QUEUE, { connection, prefix, lastEventId });
     return {
       events,
       close: async () => {
