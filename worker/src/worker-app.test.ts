@@ -91,7 +91,9 @@ beforeAll(async () => {
   });
   app = await startWorkerApp(config, { generator: switchable, store: spied, sweep: false, defaultMetrics: false, logger: createLogger('worker-test', 'silent') });
   queue = createGenerateQueue(createRedis(getRedisUrl(), 'worker'), prefix);
-  events = new QueueEvents(GENERATE_QUEUE, { connection: createRedis(getRedisUrl(), 'worker'), prefix });
+  // From the stream's start ('0'), not '$': the first read goes out after waitUntilReady
+  // resolves, and an event in between would be lost (the prefix is this file's own).
+  events = new QueueEvents(GENERATE_QUEUE, { connection: createRedis(getRedisUrl(), 'worker'), prefix, lastEventId: '0' });
   events.on('progress', ({ jobId, data }) => {
     progress.set(jobId, [...(progress.get(jobId) ?? []), data as JobProgress]);
   });

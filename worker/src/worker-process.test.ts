@@ -70,7 +70,9 @@ beforeAll(async () => {
   [tdb, fake, storageDir] = await Promise.all([createTestDatabase('worker_proc'), startFakeOpenAIServer(), mkdtemp(join(tmpdir(), 'opad-worker-'))]);
   prefix = uniquePrefix('worker-proc');
   queue = createGenerateQueue(createRedis(getRedisUrl(), 'worker'), prefix);
-  events = new QueueEvents(GENERATE_QUEUE, { connection: createRedis(getRedisUrl(), 'worker'), prefix });
+  // From the stream's start ('0'), not '$': the first read goes out after waitUntilReady
+  // resolves, and an event in between would be lost (the prefix is this file's own).
+  events = new QueueEvents(GENERATE_QUEUE, { connection: createRedis(getRedisUrl(), 'worker'), prefix, lastEventId: '0' });
   events.on('completed', ({ jobId }) => completions.push(jobId));
   await events.waitUntilReady();
 });
