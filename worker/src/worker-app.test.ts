@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { QueryTypes } from 'sequelize';
-import { QueueEvents, Worker, type Queue } from 'bullmq';
+import { Worker, type Queue, type QueueEvents } from 'bullmq';
 import { readFileSync } from 'node:fs';
 import { createTestDatabase, type TestDatabase } from '@opad/core/testing/database';
-import { getRedisUrl, uniquePrefix } from '@opad/core/testing/redis';
+import { getRedisUrl, testQueueEvents, uniquePrefix } from '@opad/core/testing/redis';
 import { startS3Server, type S3ServerHandle } from '@opad/core/testing/s3';
 import { waitFor } from '@opad/core/testing/ports';
 import { createGenerateQueue, GENERATE_QUEUE, type GenerateJobData, type JobProgress } from '@opad/core/queue';
@@ -91,9 +91,7 @@ beforeAll(async () => {
   });
   app = await startWorkerApp(config, { generator: switchable, store: spied, sweep: false, defaultMetrics: false, logger: createLogger('worker-test', 'silent') });
   queue = createGenerateQueue(createRedis(getRedisUrl(), 'worker'), prefix);
-  // From the stream's start ('0'), not '$': the first read goes out after waitUntilReady
-  // resolves, and an event in between would be lost (the prefix is this file's own).
-  events = new QueueEvents(GENERATE_QUEUE, { connection: createRedis(getRedisUrl(), 'worker'), prefix, lastEventId: '0' });
+  events = testQueueEvents(prefix);
   events.on('progress', ({ jobId, data }) => {
     progress.set(jobId, [...(progress.get(jobId) ?? []), data as JobProgress]);
   });

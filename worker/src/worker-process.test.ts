@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { QueueEvents, type Queue } from 'bullmq';
+import type { Queue, QueueEvents } from 'bullmq';
 import { createTestDatabase, type TestDatabase } from '@opad/core/testing/database';
-import { getRedisUrl, uniquePrefix } from '@opad/core/testing/redis';
+import { getRedisUrl, testQueueEvents, uniquePrefix } from '@opad/core/testing/redis';
 import { waitFor } from '@opad/core/testing/ports';
-import { GENERATE_QUEUE, createGenerateQueue, type GenerateJobData } from '@opad/core/queue';
+import { createGenerateQueue, type GenerateJobData } from '@opad/core/queue';
 import { createRedis } from '@opad/core/redis';
 import { objectKeys } from '@opad/core/domain';
 import { DiskObjectStore } from '@opad/core/storage/disk-object-store';
@@ -70,9 +70,7 @@ beforeAll(async () => {
   [tdb, fake, storageDir] = await Promise.all([createTestDatabase('worker_proc'), startFakeOpenAIServer(), mkdtemp(join(tmpdir(), 'opad-worker-'))]);
   prefix = uniquePrefix('worker-proc');
   queue = createGenerateQueue(createRedis(getRedisUrl(), 'worker'), prefix);
-  // From the stream's start ('0'), not '$': the first read goes out after waitUntilReady
-  // resolves, and an event in between would be lost (the prefix is this file's own).
-  events = new QueueEvents(GENERATE_QUEUE, { connection: createRedis(getRedisUrl(), 'worker'), prefix, lastEventId: '0' });
+  events = testQueueEvents(prefix);
   events.on('completed', ({ jobId }) => completions.push(jobId));
   await events.waitUntilReady();
 });

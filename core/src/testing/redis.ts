@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
+import { GENERATE_QUEUE } from '../queue.ts';
+import { createRedis } from '../redis.ts';
 import { freePort } from './ports.ts';
 import { redisAnswers, waitFor } from '../probes.ts';
 
@@ -41,6 +44,14 @@ export async function deletePrefixedKeys(url: string, prefix: string): Promise<n
   return deleted;
 }
 
+/**
+ * The generate queue's events under a test's own prefix, read from the stream's start ('0'), not
+ * BullMQ's '$': its first XREAD goes out only after `waitUntilReady` resolves, and an event in
+ * between would be lost. Attach the listeners, then await `waitUntilReady()`.
+ */
+export function testQueueEvents(prefix: string): QueueEvents {
+  return new QueueEvents(GENERATE_QUEUE, { connection: createRedis(getRedisUrl(), 'worker'), prefix, lastEventId: '0' });
+}
 
 export interface RedisServerHandle {
   readonly url: string;
