@@ -24,6 +24,7 @@ import { freePort } from '../core/src/testing/ports.ts';
 import { createRedis } from '../core/src/redis.ts';
 import { createGenerateQueue } from '../core/src/queue.ts';
 import { startService, startWorkspace, median, fmt } from './support/process.ts';
+import { createArticles } from './support/articles.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -45,16 +46,7 @@ const storageDir = await mkdtemp(join(tmpdir(), 'opad-bench-'));
 const WARMUP_SECONDS = 2;
 const perSide = Math.max(12_000 * SECONDS * (ROUNDS + 1), 20_000);
 process.stdout.write(`preparing ${2 * perSide} articles… `);
-async function articlePool(n: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < n; i += 5000) {
-    const batch = Array.from({ length: Math.min(5000, n - i) }, () => ({ id: randomUUID(), language: 'en' as const, level: 'B1' as const, targetWords: 150, topic: 'bench' }));
-    await database.db.models.Article.bulkCreate(batch);
-    ids.push(...batch.map((a) => a.id));
-  }
-  return ids;
-}
-const pools = { opad: await articlePool(perSide), durable: await articlePool(perSide) };
+const pools = { opad: await createArticles(database, perSide), durable: await createArticles(database, perSide) };
 process.stdout.write('done\n');
 const cursor = { opad: 0, durable: 0 };
 const nextPath = (side: 'opad' | 'durable' | 'floor'): string =>

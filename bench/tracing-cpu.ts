@@ -17,7 +17,6 @@
  * are those of a lighter load — read the differences, and the throughput bench for the target.
  */
 import autocannon from 'autocannon';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +26,7 @@ import { freePort } from '../core/src/testing/ports.ts';
 import { getRedisUrl, uniquePrefix } from '../core/src/testing/redis.ts';
 import { startReceiverProcess } from './support/otlp-receiver-process.ts';
 import { fmt, median, startWorkspace, type Service } from './support/process.ts';
+import { createArticles } from './support/articles.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -52,16 +52,10 @@ function cpuMicros(pid: number): number {
 const database = await createTestDatabase('bench_tracing_cpu');
 const receiver = await startReceiverProcess();
 const storageDir = await mkdtemp(join(tmpdir(), 'opad-bench-'));
-// A fresh article for every request (as bench/tracing-overhead.ts): a repeated one answers
-// "already active" without an insert or an enqueue.
+// A fresh article for every request (createArticles says why).
 const totalArticles = Math.ceil(RATE * (SECONDS + WARMUP_SECONDS) * ROUNDS * VARIANTS.length * 1.1);
 process.stdout.write(`preparing ${totalArticles} articles… `);
-const articleIds: string[] = [];
-for (let i = 0; i < totalArticles; i += 5000) {
-  const batch = Array.from({ length: Math.min(5000, totalArticles - i) }, () => ({ id: randomUUID(), language: 'en' as const, level: 'B1' as const, targetWords: 150, topic: 'bench' }));
-  await database.db.models.Article.bulkCreate(batch);
-  articleIds.push(...batch.map((a) => a.id));
-}
+const articleIds = await createArticles(database, totalArticles);
 await database.db.sequelize.query('VACUUM (ANALYZE) articles');
 process.stdout.write('done\n');
 let next = 0;

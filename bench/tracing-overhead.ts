@@ -12,7 +12,6 @@
  * Target: ≤ 10% fewer requests per second with tracing on.
  */
 import autocannon from 'autocannon';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import { createRedis } from '../core/src/redis.ts';
 import { createGenerateQueue } from '../core/src/queue.ts';
 import { startReceiverProcess } from './support/otlp-receiver-process.ts';
 import { fmt, median, startWorkspace } from './support/process.ts';
+import { createArticles } from './support/articles.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -60,12 +60,7 @@ const receiver = await startReceiverProcess({ decode: process.env.BENCH_DECODE =
 const WARMUP_SECONDS = 3;
 const totalArticles = 2 * 12_000 * (SECONDS + WARMUP_SECONDS) * ROUNDS;
 process.stdout.write(`preparing ${totalArticles} articles… `);
-const articleIds: string[] = [];
-for (let i = 0; i < totalArticles; i += 5000) {
-  const batch = Array.from({ length: Math.min(5000, totalArticles - i) }, () => ({ id: randomUUID(), language: 'en' as const, level: 'B1' as const, targetWords: 150, topic: 'bench' }));
-  await database.db.models.Article.bulkCreate(batch);
-  articleIds.push(...batch.map((a) => a.id));
-}
+const articleIds = await createArticles(database, totalArticles);
 // Settle what the bulk insert left for Postgres to do in the background (autovacuum of 1.3 M new
 // rows, a checkpoint of their pages): otherwise it lands in the first rounds, on whichever side
 // happens to be loaded then (seen: a first round at 42 % loss, the rest at 6–13 %).
