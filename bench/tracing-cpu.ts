@@ -116,5 +116,5 @@ VARIANTS.forEach((variant, i) => {
   const diffs = perRequest[i]!.map((us, r) => us - base[r]!);
   console.log(`| ${variant.name} | ${fmt(median(perRequest[i]!))} | ${i === 0 ? '—' : diffs.map((d) => fmt(d)).join(', ')} | ${i === 0 ? '—' : fmt(median(diffs))} |`);
 });
-if (failures > 0) console.log(`\n${failures} requests failed or were not 202: the figures above are not comparable`);
+if (failures > 0) console.log(`\n${failures} requests failed or were answered with a non-2xx status: the figures above are not comparable`);
 process.exit(failures > 0 ? 1 : 0);
