@@ -17,6 +17,7 @@
  * are those of a lighter load — read the differences, and the throughput bench for the target.
  */
 import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,10 +44,13 @@ const VARIANTS: ReadonlyArray<{ name: string; env: Record<string, string> }> = [
   { name: 'always_on, OTLP/protobuf to a receiver (as shipped)', env: {} },
 ];
 
-/** CPU time the process has used, in µs (clock ticks are 10 ms on Linux). */
+/** /proc counts CPU time in clock ticks: µs per tick from the kernel's rate (100 a second on most). */
+const MICROS_PER_TICK = 1_000_000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** CPU time the process has used (utime + stime, fields 14 and 15 of /proc/<pid>/stat), in µs. */
 function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  return (Number(fields[11]) + Number(fields[12])) * MICROS_PER_TICK;
 }
 
 const database = await createTestDatabase('bench_tracing_cpu');
@@ -104,6 +108,8 @@ for (let round = 0; round < ROUNDS; round++) {
   const answered = results.map((result) => Math.round(result.requests.average)).join(' / ');
   process.stdout.write(`round ${round + 1}/${ROUNDS}: ${line.join(' / ')} µs a request (${answered} req/s)\n`);
 }
+// The shipped variant must really have exported, or its row would be another unexported one.
+const exported = await receiver.stats();
 await receiver.close();
 await database.drop();
 await rm(storageDir, { recursive: true, force: true });
@@ -116,5 +122,7 @@ VARIANTS.forEach((variant, i) => {
   const diffs = perRequest[i]!.map((us, r) => us - base[r]!);
   console.log(`| ${variant.name} | ${fmt(median(perRequest[i]!))} | ${i === 0 ? '—' : diffs.map((d) => fmt(d)).join(', ')} | ${i === 0 ? '—' : fmt(median(diffs))} |`);
 });
-if (failures > 0) console.log(`\n${failures} requests failed or were answered with a non-2xx status: the figures above are not comparable`);
-process.exit(failures > 0 ? 1 : 0);
+console.log(`\nexport requests the receiver took in: ${exported.requests} (${fmt(exported.bytes / 1e6)} MB)`);
+if (exported.requests === 0) console.log('nothing was exported: the last row did not measure the export');
+if (failures > 0) console.log(`${failures} requests failed or were answered with a non-2xx status: the figures above are not comparable`);
+process.exit(failures > 0 || exported.requests === 0 ? 1 : 0);
