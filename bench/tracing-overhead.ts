@@ -73,7 +73,9 @@ const common = { DATABASE_URL: database.url, REDIS_URL: redisUrl, STORAGE_DIR: s
 const prefixes = { off: uniquePrefix('bench-otel-off'), on: uniquePrefix('bench-otel-on') };
 // BENCH_ON_ENV="OTEL_TRACES_EXPORTER=none,…" adds settings to the traced side, BENCH_OFF_ENV to the
 // other (OTEL_SDK_DISABLED=false there makes an A/B of two traced variants): to split the cost.
-const envList = (v: string | undefined) => Object.fromEntries((v ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+// Split at the first '=' only: a value may hold one (NODE_OPTIONS=--cpu-prof-dir=/tmp/p).
+const envList = (v: string | undefined) =>
+  Object.fromEntries((v ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const onExtra = envList(process.env.BENCH_ON_ENV);
 const offExtra = envList(process.env.BENCH_OFF_ENV);
 // Both sides get the traced side's settings; the untraced one has the SDK disabled, so they are
