@@ -22,6 +22,7 @@ import {
 } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { SlottedLeanSpan, type LeanSpanInit, type LeanTracer } from './lean-tracer.ts';
+import { LINKED_ROOT } from './linked-context.ts';
 
 /**
  * Server spans for inbound HTTP requests, one per request, with the stable HTTP semantic
@@ -97,7 +98,8 @@ export function startHttpServerSpans(options: HttpServerSpanOptions): () => void
       options.attach(untracedContext);
       return;
     }
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    // Built on the linked root: the request's contexts then add entries without copying (linked-context.ts).
+    const parent = propagation.extract(LINKED_ROOT, request.headers);
     const method = request.method !== undefined && KNOWN_METHODS.has(request.method) ? request.method : '_OTHER';
     // The attributes are set after the start, not passed to it: the SDK validates start
     // attributes twice (before and after sampling; a WeakSet and an entries array per value each
