@@ -27,7 +27,6 @@ export class LinkedContext implements Context {
   }
 
   getValue(key: symbol): unknown {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking the chain from here
     let node: Context = this;
     while (node instanceof LinkedContext) {
       if (node.key === key) return node.value === DELETED ? undefined : node.value;
