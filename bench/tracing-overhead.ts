@@ -45,6 +45,20 @@ async function startApi(name: string, env: Record<string, string>): Promise<Api>
   return { port, rssMb: () => api.rssMb(), stop: () => api.stop() };
 }
 
+// BENCH_ON_ENV="OTEL_TRACES_EXPORTER=none,…" adds settings to the traced side, BENCH_OFF_ENV to the
+// other (OTEL_SDK_DISABLED=false there makes an A/B of two traced variants): to split the cost.
+// Split at the first '=' only: a value may hold one (NODE_OPTIONS=--cpu-prof-dir=/tmp/p).
+const envList = (v: string | undefined) =>
+  Object.fromEntries(
+    (v ?? '').split(',').filter(Boolean).map((kv) => {
+      const at = kv.indexOf('=');
+      if (at < 1) throw new Error(`BENCH_ON_ENV / BENCH_OFF_ENV: "${kv}" is not KEY=VALUE`);
+      return [kv.slice(0, at), kv.slice(at + 1)];
+    }),
+  );
+const onExtra = envList(process.env.BENCH_ON_ENV);
+const offExtra = envList(process.env.BENCH_OFF_ENV);
+
 const t0 = Date.now();
 const database = await createTestDatabase('bench_tracing');
 const redisUrl = getRedisUrl();
@@ -71,13 +85,6 @@ let next = 0;
 
 const common = { DATABASE_URL: database.url, REDIS_URL: redisUrl, STORAGE_DIR: storageDir, LOG_LEVEL: 'warn', RATE_LIMIT_WRITES_PER_MINUTE: '0' };
 const prefixes = { off: uniquePrefix('bench-otel-off'), on: uniquePrefix('bench-otel-on') };
-// BENCH_ON_ENV="OTEL_TRACES_EXPORTER=none,…" adds settings to the traced side, BENCH_OFF_ENV to the
-// other (OTEL_SDK_DISABLED=false there makes an A/B of two traced variants): to split the cost.
-// Split at the first '=' only: a value may hold one (NODE_OPTIONS=--cpu-prof-dir=/tmp/p).
-const envList = (v: string | undefined) =>
-  Object.fromEntries((v ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-const onExtra = envList(process.env.BENCH_ON_ENV);
-const offExtra = envList(process.env.BENCH_OFF_ENV);
 // Both sides get the traced side's settings; the untraced one has the SDK disabled, so they are
 // read only when BENCH_OFF_ENV turns it on there (then the two sides differ by BENCH_*_ENV alone).
 const tracing = { OTEL_TRACES_SAMPLER: 'always_on', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
