@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: 'services',
-          include: ['{core,api,worker,autoscaler}/src/**/*.test.ts'],
+          include: ['{core,api,worker,autoscaler}/src/**/*.test.ts', 'bench/support/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
           hookTimeout: 60_000,

@@ -6,7 +6,9 @@
  *
  *   npx node bench/tracing-cpu.ts
  * Env: BENCH_RATE (requests a second per variant, default 1000), BENCH_SECONDS (default 8),
- * BENCH_ROUNDS (fresh processes each round, default 6), BENCH_CONNECTIONS (per variant, default 64)
+ * BENCH_ROUNDS (fresh processes each round, default 6), BENCH_CONNECTIONS (per variant, default 64),
+ * BENCH_VARIANTS (other variants, for an A/B: `name:K=V,K=V;name:K=V…`, the first the baseline;
+ * every variant gets always_on and the receiver unless its own settings say otherwise)
  *
  * Why beside bench/tracing-overhead.ts: that one measures the target (throughput lost at
  * saturation) but loads one side at a time, so the host's drift between slices is ±3 % of noise; a
@@ -28,6 +30,7 @@ import { getRedisUrl, uniquePrefix } from '../core/src/testing/redis.ts';
 import { startReceiverProcess } from './support/otlp-receiver-process.ts';
 import { fmt, median, startWorkspace, type Service } from './support/process.ts';
 import { createArticles } from './support/articles.ts';
+import { bootstrapMedianInterval } from './support/stats.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -35,14 +38,36 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const WARMUP_SECONDS = 3;
 
+interface Variant {
+  readonly name: string;
+  readonly env: Record<string, string>;
+}
+
+/** `name:K=V,K=V;name:…` → variants (a value keeps its own `=`: NODE_OPTIONS=--x=y). */
+function parseVariants(spec: string): Variant[] {
+  const variants = spec.split(';').filter((v) => v.trim()).map((item) => {
+    const colon = item.indexOf(':');
+    if (colon < 1) throw new Error(`BENCH_VARIANTS: "${item}" is not name:K=V,K=V`);
+    const settings = item.slice(colon + 1).split(',').filter(Boolean).map((kv) => {
+      const at = kv.indexOf('=');
+      if (at < 1) throw new Error(`BENCH_VARIANTS: "${kv}" in "${item}" is not KEY=VALUE`);
+      return [kv.slice(0, at).trim(), kv.slice(at + 1)] as const;
+    });
+    return { name: item.slice(0, colon).trim(), env: Object.fromEntries(settings) };
+  });
+  if (variants.length < 2) throw new Error('BENCH_VARIANTS: give at least two variants (the first is the baseline)');
+  return variants;
+}
+
 /** Each variant adds one thing to the one before it; the first is the baseline. */
-const VARIANTS: ReadonlyArray<{ name: string; env: Record<string, string> }> = [
+const DEFAULT_VARIANTS: readonly Variant[] = [
   { name: 'tracing off (OTEL_SDK_DISABLED=true)', env: { OTEL_SDK_DISABLED: 'true' } },
   { name: 'SDK started, no instrumentation (OTEL_NODE_ENABLED_INSTRUMENTATIONS=none)', env: { OTEL_TRACES_SAMPLER: 'always_off', OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'none' } },
   { name: 'every instrumentation, nothing sampled (always_off)', env: { OTEL_TRACES_SAMPLER: 'always_off' } },
   { name: 'always_on, spans recorded, not exported (OTEL_TRACES_EXPORTER=none)', env: { OTEL_TRACES_EXPORTER: 'none' } },
   { name: 'always_on, OTLP/protobuf to a receiver (as shipped)', env: {} },
 ];
+const VARIANTS = process.env.BENCH_VARIANTS ? parseVariants(process.env.BENCH_VARIANTS) : DEFAULT_VARIANTS;
 
 /** /proc counts CPU time in clock ticks: µs per tick from the kernel's rate (100 a second on most). */
 const MICROS_PER_TICK = 1_000_000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -116,11 +141,11 @@ await rm(storageDir, { recursive: true, force: true });
 
 const base = perRequest[0]!;
 console.log(`\ntracing CPU per ingest request — ${VARIANTS.length} apis loaded together, ${RATE} req/s each, ${CONNECTIONS} connections, ${SECONDS} s × ${ROUNDS} rounds, Node ${process.version}`);
-console.log('| api | µs/request (median) | − tracing off, round by round (µs) | median difference |');
+console.log('| api | µs/request (median) | − baseline, round by round (µs) | median difference (90% bootstrap interval) |');
 console.log('|---|---:|---|---:|');
 VARIANTS.forEach((variant, i) => {
   const diffs = perRequest[i]!.map((us, r) => us - base[r]!);
-  console.log(`| ${variant.name} | ${fmt(median(perRequest[i]!))} | ${i === 0 ? '—' : diffs.map((d) => fmt(d)).join(', ')} | ${i === 0 ? '—' : fmt(median(diffs))} |`);
+  console.log(`| ${variant.name} | ${fmt(median(perRequest[i]!))} | ${i === 0 ? '—' : diffs.map((d) => fmt(d)).join(', ')} | ${i === 0 ? '—' : `${fmt(median(diffs))} (${bootstrapMedianInterval(diffs).map((d) => fmt(d)).join(' to ')})`} |`);
 });
 console.log(`\nexport requests the receiver took in: ${exported.requests} (${fmt(exported.bytes / 1e6)} MB)`);
 if (exported.requests === 0) console.log('nothing was exported: the last row did not measure the export');

@@ -23,6 +23,7 @@ import { createGenerateQueue } from '../core/src/queue.ts';
 import { startReceiverProcess } from './support/otlp-receiver-process.ts';
 import { fmt, median, startWorkspace } from './support/process.ts';
 import { createArticles } from './support/articles.ts';
+import { bootstrapMedianInterval } from './support/stats.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -164,6 +165,8 @@ function sideLabel(env: Record<string, string>, extra: Record<string, string>): 
 }
 const row = (label: string, rs: Round[]) =>
   `| ${label} | ${fmt(median(rs.map((r) => r.rps)), 0)} | ${fmt(median(rs.map((r) => r.p50)))} | ${fmt(median(rs.map((r) => r.p99)))} | ${rs.reduce((a, r) => a + r.errors, 0)} | ${rs.reduce((a, r) => a + r.non2xx, 0)} |`;
+// How far this run's rounds let the median loss move (stats.ts): the figure is not more certain than that.
+const lossInterval = bootstrapMedianInterval(losses);
 const offRps = median(rounds.off.map((r) => r.rps));
 const onRps = median(rounds.on.map((r) => r.rps));
 console.log(`
@@ -173,7 +176,7 @@ tracing overhead: POST /articles/:id/generate — ${CONNECTIONS} connections, ${
 ${row(sideLabel(envs.off, offExtra), rounds.off)}
 ${row(sideLabel(envs.on, onExtra), rounds.on)}
 
-throughput loss with tracing on: ${fmt((1 - onRps / offRps) * 100)}% between the medians; round by round ${losses.map((l) => fmt(l)).join(', ')}% (median ${fmt(median(losses))}%)   (target ≤ 10%)
+throughput loss with tracing on: ${fmt((1 - onRps / offRps) * 100)}% between the medians; round by round ${losses.map((l) => fmt(l)).join(', ')}% (median ${fmt(median(losses))}%, 90% bootstrap interval ${lossInterval.map((l) => fmt(l)).join('–')}%)   (target ≤ 10%)
 export requests: ${(await receiver.stats()).requests}; while the traced side was measured ${fmt(exportedBytes / 1024 / 1024)} MB (${fmt(exportedBytes / Math.max(1, onRequests), 0)} bytes per request)${exportedSpans ? `, ${exportedSpans} spans` : ''}
 fresh articles: ${next} of ${articleIds.length} used${next > articleIds.length ? '  <-- the pool wrapped: figures invalid' : ''}
 api RSS idle / peak: off ${fmt(idle.off, 0)} / ${fmt(peak.off, 0)} MB, on ${fmt(idle.on, 0)} / ${fmt(peak.on, 0)} MB   (target ≤ 150 MB)
