@@ -30,6 +30,7 @@ import { getRedisUrl, uniquePrefix } from '../core/src/testing/redis.ts';
 import { startReceiverProcess } from './support/otlp-receiver-process.ts';
 import { fmt, median, startWorkspace, type Service } from './support/process.ts';
 import { createArticles } from './support/articles.ts';
+import { parseEnvList } from './support/env-list.ts';
 import { bootstrapMedianInterval } from './support/stats.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -43,17 +44,13 @@ interface Variant {
   readonly env: Record<string, string>;
 }
 
-/** `name:K=V,K=V;name:…` → variants (a value keeps its own `=`: NODE_OPTIONS=--x=y). */
+/** `name:K=V,K=V;name:…` → variants (each list read as BENCH_ON_ENV's: support/env-list.ts). */
 function parseVariants(spec: string): Variant[] {
   const variants = spec.split(';').filter((v) => v.trim()).map((item) => {
     const colon = item.indexOf(':');
     if (colon < 1) throw new Error(`BENCH_VARIANTS: "${item}" is not name:K=V,K=V`);
-    const settings = item.slice(colon + 1).split(',').filter(Boolean).map((kv) => {
-      const at = kv.indexOf('=');
-      if (at < 1) throw new Error(`BENCH_VARIANTS: "${kv}" in "${item}" is not KEY=VALUE`);
-      return [kv.slice(0, at).trim(), kv.slice(at + 1)] as const;
-    });
-    return { name: item.slice(0, colon).trim(), env: Object.fromEntries(settings) };
+    const name = item.slice(0, colon).trim();
+    return { name, env: parseEnvList(item.slice(colon + 1), `BENCH_VARIANTS (${name})`) };
   });
   if (variants.length < 2) throw new Error('BENCH_VARIANTS: give at least two variants (the first is the baseline)');
   return variants;

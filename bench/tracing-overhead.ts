@@ -23,6 +23,7 @@ import { createGenerateQueue } from '../core/src/queue.ts';
 import { startReceiverProcess } from './support/otlp-receiver-process.ts';
 import { fmt, median, startWorkspace } from './support/process.ts';
 import { createArticles } from './support/articles.ts';
+import { parseEnvList } from './support/env-list.ts';
 import { bootstrapMedianInterval } from './support/stats.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -48,17 +49,8 @@ async function startApi(name: string, env: Record<string, string>): Promise<Api>
 
 // BENCH_ON_ENV="OTEL_TRACES_EXPORTER=none,…" adds settings to the traced side, BENCH_OFF_ENV to the
 // other (OTEL_SDK_DISABLED=false there makes an A/B of two traced variants): to split the cost.
-// Split at the first '=' only: a value may hold one (NODE_OPTIONS=--cpu-prof-dir=/tmp/p).
-const envList = (v: string | undefined) =>
-  Object.fromEntries(
-    (v ?? '').split(',').filter(Boolean).map((kv) => {
-      const at = kv.indexOf('=');
-      if (at < 1) throw new Error(`BENCH_ON_ENV / BENCH_OFF_ENV: "${kv}" is not KEY=VALUE`);
-      return [kv.slice(0, at), kv.slice(at + 1)];
-    }),
-  );
-const onExtra = envList(process.env.BENCH_ON_ENV);
-const offExtra = envList(process.env.BENCH_OFF_ENV);
+const onExtra = parseEnvList(process.env.BENCH_ON_ENV, 'BENCH_ON_ENV');
+const offExtra = parseEnvList(process.env.BENCH_OFF_ENV, 'BENCH_OFF_ENV');
 
 const t0 = Date.now();
 const database = await createTestDatabase('bench_tracing');
