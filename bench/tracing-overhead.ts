@@ -3,8 +3,9 @@
  * started as in production (its start script: the bundle in dist/ with the telemetry preload), with
  * tracing on (always_on sampler, every span exported over OTLP/HTTP protobuf to a local
  * receiver that counts it) beside tracing off (OTEL_SDK_DISABLED=true), in one run: each round a
- * fresh pair of api processes on the same Postgres and Redis, warmed up, then loaded in turn in
- * ABBA slices (which side leads alternates); medians and round-by-round losses compared.
+ * fresh pair of api processes on the same Postgres and Redis, reset to the same state (no jobs,
+ * empty queues), warmed up, then loaded in turn in ABBA slices (which side leads alternates);
+ * medians and round-by-round losses compared.
  *
  *   npx node bench/tracing-overhead.ts
  * Env: BENCH_SECONDS (per side and round, default 8), BENCH_SLICES (ABBA slices a round, default 4), BENCH_ROUNDS (default 10: fewer cannot tell 10 % from 13 % on a shared machine, docs/BENCHMARKS.md), BENCH_CONNECTIONS (default 64, as bench/ingest.ts);
@@ -62,13 +63,15 @@ const storageDir = await mkdtemp(join(tmpdir(), 'opad-bench-'));
 // took in delayed the load generator, on the traced side only.
 const receiver = await startReceiverProcess({ decode: process.env.BENCH_DECODE === 'true' });
 
-// A fresh article for every request, up to ~12 000 req/s per side: a repeated id answers "already
-// active" without an insert or an enqueue, which is cheaper and would flatter the faster side.
+// A fresh article for every request of a round, up to ~12 000 req/s per side: a repeated id
+// answers "already active" without an insert or an enqueue, which is cheaper and would flatter
+// the faster side. Every round starts from the same state (resetState below), so one round's
+// articles serve them all.
 const WARMUP_SECONDS = 3;
-const totalArticles = 2 * 12_000 * (SECONDS + WARMUP_SECONDS) * ROUNDS;
+const totalArticles = 2 * 12_000 * (SECONDS + WARMUP_SECONDS);
 process.stdout.write(`preparing ${totalArticles} articles… `);
 const articleIds = await createArticles(database, totalArticles);
-// Settle what the bulk insert left for Postgres to do in the background (autovacuum of 1.3 M new
+// Settle what the bulk insert left for Postgres to do in the background (autovacuum of the new
 // rows, a checkpoint of their pages): otherwise it lands in the first rounds, on whichever side
 // happens to be loaded then (seen: a first round at 42 % loss, the rest at 6–13 %).
 await database.db.sequelize.query('VACUUM (ANALYZE) articles');
@@ -87,6 +90,26 @@ const envs = {
 };
 const idle = { off: 0, on: 0 };
 const peak = { off: 0, on: 0 };
+
+/**
+ * Back to the state the first round found: no jobs in Postgres, empty queues, the articles fresh
+ * again, so that every round measures the same api. Without it each round ran on the backlog of
+ * the ones before (~90 000 more job rows and queue entries a round per side; Redis at ~650 MB by
+ * the tenth), and the articles for all rounds took ~150 s to prepare instead of ~20. (The host's
+ * own drift stays: in 10-round runs the untraced api went 6 200 → 2 900 req/s without the reset
+ * and 4 500 → 6 000 with it; the ABBA slices are for that.)
+ */
+const benchRedis = createRedis(redisUrl, 'producer');
+async function resetState(): Promise<void> {
+  for (const prefix of Object.values(prefixes)) {
+    const queue = createGenerateQueue(benchRedis, prefix);
+    await queue.obliterate({ force: true, count: 5_000 });
+    await queue.close();
+  }
+  await database.db.sequelize.query('TRUNCATE jobs');
+  await database.db.sequelize.query('CHECKPOINT').catch(() => undefined); // superuser only
+  next = 0;
+}
 
 interface Round { rps: number; p50: number; p99: number; errors: number; non2xx: number }
 
@@ -109,6 +132,7 @@ function combine(slices: Round[]): Round {
 }
 
 const rounds = { off: [] as Round[], on: [] as Round[] };
+const roundArticles: number[] = []; // articles a round used (warm-ups included), at most articleIds.length
 // What the receiver got while the traced side was measured (not its warm-ups; a batch still
 // pending at the end of a round is flushed after it, so these undercount by at most one batch).
 let exportedBytes = 0;
@@ -143,6 +167,8 @@ for (let round = 0; round < ROUNDS; round++) {
   rounds.on.push(combine(slices.on));
   await off.stop();
   await on.stop();
+  roundArticles.push(next);
+  await resetState();
   const loss = (1 - rounds.on.at(-1)!.rps / rounds.off.at(-1)!.rps) * 100;
   process.stdout.write(`round ${round + 1}/${ROUNDS}: off ${fmt(rounds.off.at(-1)!.rps, 0)} req/s, on ${fmt(rounds.on.at(-1)!.rps, 0)} req/s (${fmt(loss)}%)\n`);
 }
@@ -170,15 +196,11 @@ ${row(sideLabel(envs.on, onExtra), rounds.on)}
 
 throughput loss with tracing on: ${fmt((1 - onRps / offRps) * 100)}% between the medians; round by round ${losses.map((l) => fmt(l)).join(', ')}% (median ${fmt(median(losses))}%, 90% bootstrap interval ${lossInterval.map((l) => fmt(l)).join('–')}%)   (target ≤ 10%)
 export requests: ${(await receiver.stats()).requests}; while the traced side was measured ${fmt(exportedBytes / 1024 / 1024)} MB (${fmt(exportedBytes / Math.max(1, onRequests), 0)} bytes per request)${exportedSpans ? `, ${exportedSpans} spans` : ''}
-fresh articles: ${next} of ${articleIds.length} used${next > articleIds.length ? '  <-- the pool wrapped: figures invalid' : ''}
+fresh articles: at most ${Math.max(...roundArticles)} of ${articleIds.length} used in a round${Math.max(...roundArticles) > articleIds.length ? '  <-- the pool wrapped: figures invalid' : ''}
 api RSS idle / peak: off ${fmt(idle.off, 0)} / ${fmt(peak.off, 0)} MB, on ${fmt(idle.on, 0)} / ${fmt(peak.on, 0)} MB   (target ≤ 150 MB)
 `);
 
-for (const prefix of Object.values(prefixes)) {
-  const queue = createGenerateQueue(createRedis(redisUrl, 'producer'), prefix);
-  await queue.obliterate({ force: true });
-  await queue.close();
-}
+benchRedis.disconnect();
 await receiver.close();
 await database.drop();
 await rm(storageDir, { recursive: true, force: true });
