@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -149,6 +151,31 @@ describe('socket transport (OTLP/HTTP to an http: endpoint)', () => {
     });
     const unreachable = await transport(`http://127.0.0.1:${closed}/v1/traces`).send(bytes(10), 2_000);
     expect(unreachable.status).toBe('retryable');
+  });
+
+  it('does not keep a process alive with its idle connection', async () => {
+    // The collector would keep the idle connection for a minute: only an unref'd socket lets the process end.
+    const c = await collector((_req, res) => res.end(), (s) => (s.keepAliveTimeout = 60_000));
+    const started = Date.now();
+    const module = fileURLToPath(new URL('./socket-transport.ts', import.meta.url));
+    const script = `const { createSocketTransport } = await import(${JSON.stringify(module)});
+      const t = createSocketTransport({ url: ${JSON.stringify(c.url)}, headers: async () => ({}), compression: 'none' });
+      const r = await t.send(new Uint8Array([1]), 5000);
+      console.log(r.status);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.on('exit', (exitCode) => {
+        clearTimeout(kill);
+        resolve(exitCode);
+      });
+    });
+    expect(out.trim()).toBe('success');
+    expect(code).toBe(0); // exited by itself, not killed
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(c.received).toHaveLength(1);
   });
 
   it('fails on a header that would add lines to the request, and sends nothing', async () => {

@@ -135,10 +135,12 @@ class SocketTransport implements IExporterTransport {
           if (this.current !== exchange) return;
           this.current = undefined;
           clearTimeout(timer);
+          socket.unref();
           resolve(outcome);
         },
       };
       this.current = exchange;
+      socket.ref(); // while a request is out; idle, the connection must not keep the process alive
       socket.write(request);
     });
   }
