@@ -128,13 +128,29 @@ describe('socket transport (OTLP/HTTP to an http: endpoint)', () => {
     expect(failure.status === 'failure' && failure.error).toMatchObject({ code: 400, message: 'Bad Request', data: 'bad spans' });
   });
 
-  it('sends again on a fresh connection when the collector closed the idle one', async () => {
+  it('opens a new connection after the collector closed the idle one', async () => {
     const c = await collector((_req, res) => res.end(), (s) => (s.keepAliveTimeout = 50));
     const t = transport(c.url);
     await t.send(bytes(10), 5_000);
     await new Promise((r) => setTimeout(r, 200)); // the server closes the idle connection
     expect((await t.send(bytes(10), 5_000)).status).toBe('success');
     expect(c.received).toHaveLength(2);
+  });
+
+  it('sends a request again on a fresh connection when the reused one closes without an answer', async () => {
+    // The race a keep-alive client meets: the collector drops the idle connection just as the
+    // next request is written. Here the first connection answers once, then closes on the next request.
+    let connections = 0;
+    const url = await rawCollector((socket) => {
+      const n = ((socket as Socket & { requests?: number }).requests = ((socket as Socket & { requests?: number }).requests ?? 0) + 1);
+      if (n === 1) connections++;
+      if (connections === 1 && n === 2) socket.destroy();
+      else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    });
+    const t = transport(url);
+    expect((await t.send(bytes(10), 5_000)).status).toBe('success');
+    expect((await t.send(bytes(10), 5_000)).status).toBe('success');
+    expect(connections).toBe(2);
   });
 
   it('answers retryable when the collector does not answer in time or cannot be reached', async () => {
